@@ -99,10 +99,11 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     """Tag labelled equations with their number and turn ``\\eqref`` into checked links."""
     out: list[str] = []
     for is_code, text in _prose_segments(markdown):
-        if not is_code:
-            text = _LABEL.sub(lambda m: f"\\tag{{{_labels[m[1]][1]}}}\\label{{{m[1]}}}", text)
-            text = _EQREF.sub(lambda m: _reference(m[1], page), text)
-        out.append(text)
+        if is_code:
+            out.append(text)
+            continue
+        tagged = _LABEL.sub(lambda m: f"\\tag{{{_labels[m[1]][1]}}}\\label{{{m[1]}}}", text)
+        out.append(_EQREF.sub(lambda m: _reference(m[1], page), tagged))
     return "".join(out)
 
 

@@ -19,7 +19,7 @@ Example:
     >>> g = torch.Generator().manual_seed(0)
     >>> x = torch.randn(100_000, generator=g, dtype=torch.float64)
     >>> print(assert_mean(x, 0.0, name="E[x]"))
-    E[x] = 0.00... (expected 0, |error| ... standard errors)
+    E[x] = -0.0005 (expected 0, |error| 0.15 standard errors)
     >>> print(assert_close(torch.tensor(2.0).sqrt() ** 2, 2.0, rtol=1e-6, name="sqrt(2)^2"))
     sqrt(2)^2 = 2 (expected 2, rtol 1e-06)
 """

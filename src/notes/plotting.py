@@ -26,6 +26,7 @@ import matplotlib as mpl
 mpl.use("Agg")  # no display; must precede pyplot
 
 import matplotlib.pyplot as plt
+from cycler import cycler
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -39,13 +40,13 @@ PALETTE = ["#3b82f6", "#f97316", "#10b981", "#e11d48", "#a855f7", "#eab308", "#0
 # Drawn in this sentinel, then rewritten to currentColor so that the page colour shows through.
 _INK = "#010203"
 
-_STYLE: dict[str, Any] = {
+_STYLE: Any = {  # a plain dict; typed Any because matplotlib types its keys as literals
     "figure.figsize": (6.4, 3.6),
     "figure.dpi": 100,
     "font.size": 10,
     "font.family": "DejaVu Sans",
     "mathtext.fontset": "dejavusans",
-    "axes.prop_cycle": mpl.cycler(color=PALETTE),
+    "axes.prop_cycle": cycler(color=PALETTE),
     "axes.edgecolor": _INK,
     "axes.labelcolor": _INK,
     "axes.titlecolor": _INK,
@@ -82,7 +83,7 @@ def figure(nrows: int = 1, ncols: int = 1, *, width: float = 6.4, height: float 
         ``(fig, ax)`` as from ``plt.subplots``: ``ax`` is one `Axes` or an array of them.
     """
     for name, value in (("nrows", nrows), ("ncols", ncols)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        if type(value) is not int or value < 1:  # bool is not accepted either
             raise ValueError(f"{name} must be an int >= 1, got {value!r}")
     if width <= 0 or height <= 0:
         raise ValueError(f"width and height must be > 0, got {width}, {height}")

@@ -1,0 +1,78 @@
+"""Shared fixtures: a strict build of the real site, and throwaway sites in temporary copies."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@dataclass(frozen=True)
+class Build:
+    """The outcome of one ``mkdocs build --strict``."""
+
+    returncode: int
+    output: str
+    site: Path
+
+
+def mkdocs_build(config: Path, site: Path, *, env: dict[str, str] | None = None) -> Build:
+    """Run ``mkdocs build --strict`` in a fresh interpreter and capture everything it says."""
+    full_env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONHASHSEED": "0", **(env or {})}
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config), "-d", str(site)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        check=False,
+        cwd=config.parent,
+    )
+    return Build(result.returncode, result.stdout + result.stderr, site)
+
+
+def throwaway_site(tmp: Path, pages: dict[str, str]) -> Path:
+    """Copy the site's configuration and machinery into `tmp` with only `pages` as content.
+
+    The real ``mkdocs.yml`` is used as it is, up to its last key, ``nav``, which is replaced by
+    the given pages; hooks, stylesheets and the bibliography are the real ones.
+    """
+    config_text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    head, sep, _ = config_text.partition("\nnav:\n")
+    if not sep:
+        raise AssertionError("mkdocs.yml must end with its nav key")
+    nav = "".join(f"  - {name}\n" for name in pages)
+    (tmp / "mkdocs.yml").write_text(f"{head}\nnav:\n{nav}", encoding="utf-8")
+    shutil.copytree(ROOT / "hooks", tmp / "hooks", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp / "src").symlink_to(ROOT / "src")
+    docs = tmp / "docs"
+    docs.mkdir()
+    for keep in ("bibliography.yml", "stylesheets", "javascripts"):
+        source = ROOT / "docs" / keep
+        if source.is_dir():
+            shutil.copytree(source, docs / keep)
+        elif source.exists():
+            shutil.copy(source, docs / keep)
+    for name, text in pages.items():
+        (docs / name).parent.mkdir(parents=True, exist_ok=True)
+        (docs / name).write_text(text, encoding="utf-8")
+    return tmp / "mkdocs.yml"
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real site, built once per test session with ``mkdocs build --strict``."""
+    out = tmp_path_factory.mktemp("site") / "site"
+    build = mkdocs_build(ROOT / "mkdocs.yml", out)
+    assert build.returncode == 0, build.output
+    (ARTIFACTS).mkdir(exist_ok=True)
+    (ARTIFACTS / "build-log.txt").write_text(build.output, encoding="utf-8")
+    return out

@@ -1,0 +1,181 @@
+"""Every built page in a real browser: offline, no console errors, maths typeset, search, theme.
+
+Playwright drives Debian's Chromium (``shutil.which("chromium")``); no browser is downloaded.
+Without Chromium the tests skip on a developer's machine and fail when ``CI=true``.
+Screenshots of every page land in ``test-artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from conftest import ARTIFACTS, IN_CI
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# Text that must never be visible outside code: raw TeX left untypeset.
+RAW_TEX = ("$$", "\\[", "\\(", "\\begin{", "\\frac", "\\label{", "\\eqref{")
+
+# Visible text of the article, code blocks removed (code may legitimately hold "$").
+VISIBLE_PROSE_JS = """() => {
+  const article = document.querySelector("article").cloneNode(true);
+  article.querySelectorAll("pre, code, script, style").forEach((el) => el.remove());
+  return article.innerText;
+}"""
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        message = "Debian's chromium is not installed (apt-get install -y chromium)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    executable = chromium_path()
+    try:
+        from playwright.sync_api import sync_playwright  # noqa: PLC0415
+    except ImportError:
+        if IN_CI:
+            raise
+        pytest.skip("playwright is not installed")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(site: Path) -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def page_paths(site: Path) -> list[str]:
+    """URL paths of every built page (directory URLs), 404 page excluded."""
+    paths = []
+    for html in sorted(site.rglob("index.html")):
+        relative = html.parent.relative_to(site).as_posix()
+        paths.append("" if relative == "." else f"{relative}/")
+    return paths
+
+
+def built_pages() -> list[str]:
+    # Parametrisation needs the list before the site fixture exists: read it from mkdocs.yml's
+    # docs folder instead (one page per Markdown file, directory URLs).
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    paths = []
+    for md in sorted(docs.rglob("*.md")):
+        rel = md.relative_to(docs).with_suffix("").as_posix()
+        if rel == "index":
+            paths.append("")
+        elif rel.endswith("/index"):
+            paths.append(rel.removesuffix("index"))
+        else:
+            paths.append(f"{rel}/")
+    return paths
+
+
+@pytest.mark.parametrize("path", built_pages(), ids=lambda p: p or "home")
+def test_page_is_offline_clean_and_typeset(
+    browser: Any, server: str, site: Path, path: str
+) -> None:
+    assert (site / path / "index.html").exists(), f"{path} was not built"
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    foreign: list[str] = []
+    errors: list[str] = []
+    host = urlparse(server).netloc
+    page.on(
+        "request",
+        lambda request: (
+            foreign.append(request.url)
+            if urlparse(request.url).scheme in {"http", "https", "ws", "wss"}
+            and urlparse(request.url).netloc != host
+            else None
+        ),
+    )
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    response = page.goto(server + path, wait_until="networkidle")
+    assert response is not None
+    assert response.ok, f"{path}: HTTP {response.status}"
+
+    assert foreign == [], f"{path} asked other hosts for {foreign}"
+    assert errors == [], f"{path} logged console errors {errors}"
+    prose = page.evaluate(VISIBLE_PROSE_JS)
+    leftovers = [tex for tex in RAW_TEX if tex in prose]
+    assert leftovers == [], f"{path} shows raw TeX {leftovers}"
+    untypeset = page.locator(".arithmatex:not(:has(svg))").count()
+    assert untypeset == 0, f"{path}: {untypeset} maths elements hold no SVG"
+
+    shots = ARTIFACTS / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    name = (path.strip("/") or "home").replace("/", "__")
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    context.close()
+
+
+def test_search_finds_a_word_from_a_page(browser: Any, server: str) -> None:
+    page = browser.new_page()
+    page.goto(server, wait_until="networkidle")
+    page.keyboard.press("/")  # Material's shortcut focuses the search box
+    page.locator("input.md-search__input").type("Monte", delay=50)  # key events feed search
+    results = page.locator(".md-search-result__item")
+    results.first.wait_for(timeout=10_000)
+    assert results.count() >= 1
+    assert "Monte" in page.locator(".md-search-result").inner_text()
+    page.close()
+
+
+def test_dark_mode_toggle_switches_scheme(browser: Any, server: str) -> None:
+    context = browser.new_context(color_scheme="light")
+    page = context.new_page()
+    page.goto(server, wait_until="networkidle")
+    body = page.locator("body")
+    assert body.get_attribute("data-md-color-scheme") == "default"
+    light_bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    page.locator("label.md-header__button[for^='__palette']:visible").first.click()
+    page.wait_for_function("document.body.dataset.mdColorScheme === 'slate'")
+    dark_bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert dark_bg != light_bg
+    shots = ARTIFACTS / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "home-dark.png"), full_page=False)
+    # The choice survives a reload (Material stores it).
+    page.reload(wait_until="networkidle")
+    assert body.get_attribute("data-md-color-scheme") == "slate"
+    context.close()
