@@ -17,6 +17,7 @@ nox.options.sessions = ["lint", "tests", "docs"]
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 CONSTRAINTS = ROOT / "constraints.txt"
+BUILD_ENV = {"NO_MKDOCS_2_WARNING": "1", "PYTHONHASHSEED": "0"}
 
 
 def _install(session: nox.Session, *groups: str) -> None:
@@ -40,14 +41,28 @@ def _install(session: nox.Session, *groups: str) -> None:
 def tests(session: nox.Session) -> None:
     """Run the tests in tests/ and the doctests of src/notes (pytest)."""
     _install(session, "test", "docs")
-    session.run("pytest", *session.posargs, env={"PYTHONHASHSEED": "0"})
+    session.run("pytest", *session.posargs, env=BUILD_ENV)
 
 
 @nox.session(python="3.11", default=True)
 def docs(session: nox.Session) -> None:
     """Build the site strictly into site/."""
     _install(session, "docs")
-    session.run("mkdocs", "build", "--strict", "--site-dir", "site", *session.posargs)
+    session.run(
+        "mkdocs", "build", "--strict", "--site-dir", "site", *session.posargs, env=BUILD_ENV
+    )
+
+
+@nox.session(python="3.11", default=False)
+def offline(session: nox.Session) -> None:
+    """Build the offline edition (opens from file://) and pack it as build/notes-offline.zip."""
+    _install(session, "docs")
+    target = ROOT / "build" / "offline"
+    session.run(
+        "mkdocs", "build", "--strict", "--site-dir", str(target), env={**BUILD_ENV, "OFFLINE": "true"}
+    )
+    archive = shutil.make_archive(str(ROOT / "build" / "notes-offline"), "zip", target)
+    session.log("offline edition: %s (%.1f MB)", archive, Path(archive).stat().st_size / 1e6)
 
 
 @nox.session(python="3.11", default=False)

@@ -9,28 +9,16 @@ from __future__ import annotations
 
 import functools
 import http.server
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 import pytest
-from conftest import ARTIFACTS, IN_CI
+from conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # Text that must never be visible outside code: raw TeX left untypeset.
 RAW_TEX = ("$$", "\\[", "\\(", "\\begin{", "\\frac", "\\label{", "\\eqref{")
@@ -41,31 +29,6 @@ VISIBLE_PROSE_JS = """() => {
   article.querySelectorAll("pre, code, script, style").forEach((el) => el.remove());
   return article.innerText;
 }"""
-
-
-def chromium_path() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        message = "Debian's chromium is not installed (apt-get install -y chromium)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = chromium_path()
-    try:
-        from playwright.sync_api import sync_playwright  # noqa: PLC0415
-    except ImportError:
-        if IN_CI:
-            raise
-        pytest.skip("playwright is not installed")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -141,6 +104,12 @@ def test_page_is_offline_clean_and_typeset(
     assert leftovers == [], f"{path} shows raw TeX {leftovers}"
     untypeset = page.locator(".arithmatex:not(:has(svg))").count()
     assert untypeset == 0, f"{path}: {untypeset} maths elements hold no SVG"
+    runtime = page.locator(".notes-runtime")
+    if runtime.count():  # pages with code say how long it ran, and link a working script
+        assert "ran in" in runtime.inner_text(), f"{path}: run time not shown"
+        script = page.locator("a[download]").get_attribute("href")
+        assert script is not None
+        assert page.request.get(urljoin(page.url, script)).ok, f"{path}: {script} missing"
 
     shots = ARTIFACTS / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)

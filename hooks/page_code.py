@@ -1,0 +1,129 @@
+"""MkDocs hook: each page's code as a download, and how long the page took to run.
+
+- **Download.** For every page with executed Python blocks, a script holding those blocks in
+  order (lines hidden with ``# markdown-exec: hide`` included) is added to the site beside the
+  page (``flows/coupling.md`` -> ``flows/coupling.py``) and linked under the page title.
+- **Run time.** The time from the page's Markdown to its HTML (which is when markdown-exec runs
+  the blocks) is measured per page. It is written to ``javascripts/timings.js`` and shown on the
+  page by ``javascripts/notes.js``, not baked into the HTML, so that two builds of the same
+  sources give byte-identical pages. ``mkdocs build`` ends with a table of pages and seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.structure.files import Files
+    from mkdocs.structure.pages import Page
+
+_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})\s*(?P<lang>[\w-]+)(?P<opts>[^\n]*)$")
+_EXEC = re.compile(r"""\bexec=["']?(?:1|true|on|yes)\b""", re.IGNORECASE)
+_HIDE = re.compile(r"\s*#\s*markdown-exec:\s*hide\s*$")
+TIMINGS = "javascripts/timings.js"
+
+_scripts: dict[str, str] = {}  # page source path -> script path
+_started: dict[str, float] = {}
+_seconds: dict[str, float] = {}
+
+
+def executed_blocks(markdown: str) -> list[str]:
+    """The source of every executed Python block of a page, in order, hidden lines kept."""
+    blocks: list[str] = []
+    lines = markdown.splitlines()
+    i = 0
+    while i < len(lines):
+        match = _OPEN.match(lines[i])
+        i += 1
+        if not match:
+            continue
+        indent, fence = match["indent"], match["fence"]
+        body: list[str] = []
+        while i < len(lines) and not lines[i].strip().startswith(fence):
+            body.append(lines[i].removeprefix(indent))
+            i += 1
+        i += 1  # the closing fence
+        if match["lang"] in {"python", "py"} and _EXEC.search(match["opts"]):
+            if any("--8<--" in line for line in body):
+                raise ValueError("an executed block cannot include snippets (--8<--)")
+            blocks.append("\n".join(_HIDE.sub("", line) for line in body).strip("\n"))
+    return blocks
+
+
+def script_for(title: str, page_url: str, blocks: list[str]) -> str:
+    """A runnable script from a page's blocks, with a header saying where it comes from."""
+    header = (
+        f'"""Code of the notes page "{title}" ({page_url}), in page order.\n\n'
+        "Generated when the site was built; run it with `python` where `notes` is installed\n"
+        '(`pip install -e .` in a clone of the project). It prints what the page shows.\n"""\n'
+    )
+    return header + "".join(f"\n# --- block {n} ---\n{code}\n" for n, code in enumerate(blocks, 1))
+
+
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    """Add a script beside each page that executes code."""
+    _scripts.clear()
+    for file in list(files.documentation_pages()):
+        blocks = executed_blocks(file.content_string)
+        if not blocks:
+            continue
+        source = file.content_string
+        title = re.search(r"^#\s+(.+)$", source, re.MULTILINE)
+        src = PurePosixPath(file.src_uri)
+        script_uri = str(src.with_suffix(".py"))
+        if src.stem == "index":  # flows/index.md -> flows/flows.py; index.md -> home.py
+            # (never notes.py: a script of that name would shadow the package it imports)
+            script_uri = str(src.parent / f"{src.parent.name or 'home'}.py")
+        content = script_for(title[1] if title else file.src_uri, file.url or "/", blocks)
+        files.append(File.generated(config, script_uri, content=content))
+        _scripts[file.src_uri] = script_uri
+    return files
+
+
+@event_priority(-100)  # last: the clock starts just before the Markdown is converted
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Link the page's script and leave a slot for its run time under the title."""
+    src = page.file.src_uri
+    _started[src] = time.perf_counter()
+    if src not in _scripts:
+        return markdown
+    link = PurePosixPath(_scripts[src]).relative_to(PurePosixPath(src).parent)
+    note = (
+        f'<p class="notes-page-code" markdown="span">[:material-download: Download this page\'s '
+        f'code]({link}){{ download }} <span class="notes-runtime" data-page="{src}"></span></p>'
+    )
+    title = re.search(r"^#\s+.+$", markdown, re.MULTILINE)
+    if title is None:
+        return f"{note}\n\n{markdown}"
+    return f"{markdown[: title.end()]}\n\n{note}\n{markdown[title.end() :]}"
+
+
+@event_priority(100)  # first: stop the clock as soon as the HTML exists
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Record how long the page took to convert (its blocks run during conversion)."""
+    src = page.file.src_uri
+    if src in _started:
+        _seconds[src] = time.perf_counter() - _started.pop(src)
+    return html
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    """Write the run times for the pages to show, and print the table."""
+    timed = {src: round(_seconds[src], 2) for src in sorted(_seconds) if src in _scripts}
+    target = Path(config.site_dir) / TIMINGS
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(f"window.notesTimings = {json.dumps(timed, indent=1)};\n", encoding="utf-8")
+    rows = sorted(_seconds.items(), key=lambda item: -item[1])
+    width = max((len(src) for src, _ in rows), default=4)
+    print(f"\n{'page':<{width}}  seconds")
+    for src, seconds in rows:
+        print(f"{src:<{width}}  {seconds:7.2f}")
+    print(f"{'total':<{width}}  {sum(_seconds.values()):7.2f}\n")
