@@ -1,3 +1,7 @@
+#!/usr/bin/env -S python3 -m nox -f
+# /// script
+# dependencies = ["nox>=2025.2.9"]
+# ///
 """Every way to build, check and test the project; CI only calls this file."""
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ import nox
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "tests", "docs"]
 
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
@@ -59,7 +62,12 @@ def offline(session: nox.Session) -> None:
     _install(session, "docs")
     target = ROOT / "build" / "offline"
     session.run(
-        "mkdocs", "build", "--strict", "--site-dir", str(target), env={**BUILD_ENV, "OFFLINE": "true"}
+        "mkdocs",
+        "build",
+        "--strict",
+        "--site-dir",
+        str(target),
+        env={**BUILD_ENV, "OFFLINE": "true"},
     )
     archive = shutil.make_archive(str(ROOT / "build" / "notes-offline"), "zip", target)
     session.log("offline edition: %s (%.1f MB)", archive, Path(archive).stat().st_size / 1e6)
@@ -104,3 +112,7 @@ def clean(session: nox.Session) -> None:
     for path in ("site", "build", ".pytest_cache"):
         shutil.rmtree(ROOT / path, ignore_errors=True)
     session.log("cleaned (environment in %s kept)", os.fspath(ROOT / ".nox"))
+
+
+if __name__ == "__main__":
+    nox.main()
