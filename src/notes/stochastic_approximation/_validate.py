@@ -29,7 +29,7 @@ def real(name: str, value: float, *, minimum: float = 0.0, strict: bool = True) 
     ok = math.isfinite(value) and (value > minimum if strict else value >= minimum)
     if not ok:
         raise ValueError(
-            f"{name} must be finite and {'>' if strict else '>='} {minimum}, got {value}"
+            f"{name} must be finite and {'>' if strict else '>='} {minimum:g}, got {value}"
         )
     return float(value)
 
