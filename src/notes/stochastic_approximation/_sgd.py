@@ -72,6 +72,9 @@ def sample_batches(
     Example:
         >>> sample_batches(10, 3, 2, runs=(5,), generator=torch.Generator().manual_seed(0)).shape
         torch.Size([3, 5, 2])
+
+    References:
+        [derivation](../stochastic-approximation.md#finite-data)
     """
     for name, value in (("n", n), ("num_steps", num_steps), ("batch_size", batch_size)):
         check.count(name, value)
