@@ -44,3 +44,21 @@ def test_constraints_pin_torch_and_every_installed_package() -> None:
     # Packaging tools come with the environment; notes is the project itself.
     unpinned = installed - set(pins) - {"notes", "pip", "setuptools", "wheel"}
     assert unpinned == set(), f"installed but not pinned in constraints.txt: {sorted(unpinned)}"
+
+
+def test_every_module_has_one_api_page_without_executed_code() -> None:
+    package = ROOT / "src" / "notes"
+    modules = {
+        path.stem if path.is_file() else path.name
+        for path in package.iterdir()
+        if (path.suffix == ".py" and path.stem != "__init__")
+        or (path.is_dir() and (path / "__init__.py").exists())
+    }
+    modules = {name for name in modules if not name.startswith("_")}
+    reference = ROOT / "docs" / "reference"
+    pages = {path.stem: path.read_text(encoding="utf-8") for path in reference.glob("*.md")}
+    for module in sorted(modules):
+        assert module in pages, f"notes.{module} has no page docs/reference/{module}.md"
+        assert f"::: notes.{module}" in pages[module]
+    for name, text in pages.items():
+        assert not re.search(r"exec=", text), f"reference/{name}.md must not execute code"
