@@ -106,6 +106,10 @@ def attention_weights(
     Example:
         >>> attention_weights(torch.ones(1, 4), torch.ones(2, 4))
         tensor([[0.5000, 0.5000]])
+
+    References:
+        A. Vaswani et al., "Attention Is All You Need", 2017, https://arxiv.org/abs/1706.03762.
+        [derivation](../initialization.md#attention)
     """
     return torch.softmax(attention_logits(q, k, scale=scale), dim=-1)
 
@@ -130,6 +134,10 @@ def scaled_dot_product_attention(
         >>> v = torch.tensor([[1.0], [3.0]])
         >>> scaled_dot_product_attention(torch.ones(1, 4), torch.ones(2, 4), v)
         tensor([[2.]])
+
+    References:
+        A. Vaswani et al., "Attention Is All You Need", 2017, https://arxiv.org/abs/1706.03762.
+        [derivation](../initialization.md#attention)
     """
     _floating("v", v, 2)
     if v.shape[-2] != k.shape[-2]:
@@ -155,6 +163,10 @@ def attention_entropy(weights: torch.Tensor) -> torch.Tensor:
     Example:
         >>> attention_entropy(torch.tensor([[1.0, 0.0], [0.5, 0.5]]))  # 0 and ln 2
         tensor([0.0000, 0.6931])
+
+    References:
+        A. Vaswani et al., "Attention Is All You Need", 2017, https://arxiv.org/abs/1706.03762.
+        [derivation](../initialization.md#attention)
     """
     _floating("weights", weights, 1)
     plogp: torch.Tensor = torch.special.xlogy(weights, weights)  # p ln p, with 0 ln 0 = 0
@@ -257,6 +269,11 @@ def init_projections(
         >>> w_q, w_k, w_v = init_projections(64, 16, generator=torch.Generator().manual_seed(0))
         >>> w_q.shape
         torch.Size([64, 16])
+
+    References:
+        C. Raffel et al., "Exploring the Limits of Transfer Learning with a Unified
+        Text-to-Text Transformer", 2020, https://jmlr.org/papers/v21/20-074.html.
+        [derivation](../initialization.md#t5)
     """
     stds = projection_stds(d_model, d_head, parameterization=parameterization)
     z = torch.randn(3, d_model, d_head, generator=generator, dtype=dtype)  # (3, d_model, d)
@@ -288,6 +305,10 @@ def self_attention(
         >>> x = torch.randn(5, 8, generator=g)
         >>> self_attention(x, *init_projections(8, 4, generator=g)).shape
         torch.Size([5, 4])
+
+    References:
+        A. Vaswani et al., "Attention Is All You Need", 2017, https://arxiv.org/abs/1706.03762.
+        [derivation](../initialization.md#t5)
     """
     _floating("x", x, 2)
     for name, w in (("w_q", w_q), ("w_k", w_k), ("w_v", w_v)):

@@ -46,6 +46,7 @@ def second_moment_map(
         3.0
 
     References:
+        J. Su, "浅谈Transformer的初始化、参数化与标准化", 2021, https://kexue.fm/archives/8620.
         [derivation](../initialization.md#gains)
     """
     if not nu >= 0 or math.isinf(nu):
@@ -74,7 +75,8 @@ def gain(activation: str, *, negative_slope: float = 0.01) -> float:
         (2.0, 1.5925)
 
     References:
-        K. He et al., "Delving Deep into Rectifiers", 2015. [derivation](../initialization.md#gains)
+        K. He et al., "Delving Deep into Rectifiers", 2015, https://arxiv.org/abs/1502.01852.
+        [derivation](../initialization.md#gains)
     """
     return 1.0 / math.sqrt(second_moment_map(1.0, activation, negative_slope=negative_slope))
 
@@ -125,7 +127,9 @@ def mlp_second_moments(
         (torch.Size([2, 11]), 1.0)
 
     References:
-        [derivation](../initialization.md#gains), [residuals](../initialization.md#residual)
+        J. Su, "浅谈Transformer的初始化、参数化与标准化", 2021, https://kexue.fm/archives/8620.
+        [derivation](../initialization.md#depth), [residuals](../initialization.md#residual),
+        [standardisation](../initialization.md#standardisation)
     """
     L, m = positive_int("depth", depth), positive_int("width", width)
     S, B = positive_int("nets", nets), positive_int("batch", batch)
@@ -181,7 +185,8 @@ def relu_log_ratio_moments(width: int, gain: float = math.sqrt(2.0)) -> tuple[fl
         (-2.51, 5.04)
 
     References:
-        [derivation](../initialization.md#gains)
+        K. He et al., "Delving Deep into Rectifiers", 2015, https://arxiv.org/abs/1502.01852.
+        [derivation](../initialization.md#relu)
     """
     m = positive_int("width", width)
     if m < 2:

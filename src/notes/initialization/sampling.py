@@ -67,6 +67,10 @@ def normal(
         >>> g = torch.Generator().manual_seed(0)
         >>> round(float(normal((100_000,), 0.5, generator=g).std()), 2)
         0.5
+
+    References:
+        J. Su, "浅谈Transformer的初始化、参数化与标准化", 2021, https://kexue.fm/archives/8620.
+        [derivation](../initialization.md#sampling)
     """
     sigma = positive_float("std", std)
     return torch.randn(check_shape(shape), generator=generator, dtype=dtype) * sigma
@@ -94,6 +98,10 @@ def uniform(
         >>> g = torch.Generator().manual_seed(0)
         >>> round(float(uniform((100_000,), 0.5, generator=g).std()), 2)
         0.5
+
+    References:
+        J. Su, "浅谈Transformer的初始化、参数化与标准化", 2021, https://kexue.fm/archives/8620.
+        [derivation](../initialization.md#sampling)
     """
     a = math.sqrt(3.0) * positive_float("std", std)  # Var U[-a, a] = a²/3
     return (2 * torch.rand(check_shape(shape), generator=generator, dtype=dtype) - 1) * a
@@ -125,6 +133,10 @@ def truncated_normal(
         >>> g = torch.Generator().manual_seed(0)
         >>> round(float(truncated_normal((100_000,), 0.5, generator=g).std()), 2)
         0.5
+
+    References:
+        J. Su, "浅谈Transformer的初始化、参数化与标准化", 2021, https://kexue.fm/archives/8620.
+        [derivation](../initialization.md#sampling)
     """
     sigma, b = positive_float("std", std), positive_float("bound", bound)
     lo = 0.5 * (1 + math.erf(-b / math.sqrt(2)))  # Φ(-b)
