@@ -6,7 +6,7 @@ Frobenius norm of the softmax Jacobian, which both collapse when the logits grow
 the two ways of getting unit-variance logits, dividing by $\sqrt{d}$ (Vaswani et al.) or
 folding that factor into the initialisation of the query projection (T5).
 
-Example:
+Examples:
     >>> import torch
     >>> from notes.attention import attention_weights, attention_entropy
     >>> q, k = torch.zeros(1, 4), torch.randn(3, 4, generator=torch.Generator().manual_seed(0))
@@ -72,7 +72,7 @@ def attention_logits(
     Returns:
         Logits of shape `(*, T_q, T_k)`.
 
-    Example:
+    Examples:
         >>> attention_logits(torch.ones(1, 4), torch.ones(2, 4))
         tensor([[2., 2.]])
 
@@ -103,7 +103,7 @@ def attention_weights(
     Returns:
         Rows summing to 1, shape `(*, T_q, T_k)`.
 
-    Example:
+    Examples:
         >>> attention_weights(torch.ones(1, 4), torch.ones(2, 4))
         tensor([[0.5000, 0.5000]])
 
@@ -130,7 +130,7 @@ def scaled_dot_product_attention(
     Returns:
         Outputs of shape `(*, T_q, d_v)`; equals `torch.nn.functional.scaled_dot_product_attention`.
 
-    Example:
+    Examples:
         >>> v = torch.tensor([[1.0], [3.0]])
         >>> scaled_dot_product_attention(torch.ones(1, 4), torch.ones(2, 4), v)
         tensor([[2.]])
@@ -160,7 +160,7 @@ def attention_entropy(weights: torch.Tensor) -> torch.Tensor:
     Returns:
         Entropies of shape `(*)`.
 
-    Example:
+    Examples:
         >>> attention_entropy(torch.tensor([[1.0, 0.0], [0.5, 0.5]]))  # 0 and ln 2
         tensor([0.0000, 0.6931])
 
@@ -187,7 +187,7 @@ def softmax_jacobian_norm(weights: torch.Tensor) -> torch.Tensor:
     Returns:
         Norms of shape `(*)`.
 
-    Example:
+    Examples:
         >>> round(float(softmax_jacobian_norm(torch.tensor([0.5, 0.5]))), 4)
         0.5
 
@@ -226,7 +226,7 @@ def projection_stds(
     Returns:
         `(std_q, std_k, std_v)`.
 
-    Example:
+    Examples:
         >>> projection_stds(64, 16, parameterization="t5")
         (0.03125, 0.125, 0.125)
 
@@ -265,7 +265,7 @@ def init_projections(
     Returns:
         `(w_q, w_k, w_v)`, each of shape `(d_model, d_head)`.
 
-    Example:
+    Examples:
         >>> w_q, w_k, w_v = init_projections(64, 16, generator=torch.Generator().manual_seed(0))
         >>> w_q.shape
         torch.Size([64, 16])
@@ -300,7 +300,7 @@ def self_attention(
     Returns:
         Outputs of shape `(*, T, d_v)`.
 
-    Example:
+    Examples:
         >>> g = torch.Generator().manual_seed(0)
         >>> x = torch.randn(5, 8, generator=g)
         >>> self_attention(x, *init_projections(8, 4, generator=g)).shape

@@ -6,7 +6,7 @@ gains from the second-moment rule, a deep MLP that reports the second moment at 
 closed form for the log-ratio of that moment under He + ReLU, and one SGD step of a two-layer
 network under the standard and the NTK parameterisations.
 
-Example:
+Examples:
     >>> import torch
     >>> from notes.initialization import he_std, truncated_normal_std
     >>> round(truncated_normal_std(2.0), 4)

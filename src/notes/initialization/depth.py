@@ -41,7 +41,7 @@ def second_moment_map(
     Returns:
         $\nu_{l+1}$.
 
-    Example:
+    Examples:
         >>> round(second_moment_map(3.0, "relu", gain=2**0.5), 9)
         3.0
 
@@ -70,7 +70,7 @@ def gain(activation: str, *, negative_slope: float = 0.01) -> float:
     Returns:
         $g_\phi$.
 
-    Example:
+    Examples:
         >>> round(gain("relu") ** 2, 9), round(gain("tanh"), 4)
         (2.0, 1.5925)
 
@@ -120,7 +120,7 @@ def mlp_second_moments(
     Returns:
         Second moments $\nu_0, \dots, \nu_L$, float64 of shape `(nets, depth + 1)`.
 
-    Example:
+    Examples:
         >>> g = torch.Generator().manual_seed(0)
         >>> nu = mlp_second_moments(10, 64, norm="post", residual=True, nets=2, generator=g)
         >>> nu.shape, round(float(nu[:, 1:].mean()), 3)
@@ -179,7 +179,7 @@ def relu_log_ratio_moments(width: int, gain: float = math.sqrt(2.0)) -> tuple[fl
     Returns:
         `(mean, variance)` of the natural log of the per-layer ratio.
 
-    Example:
+    Examples:
         >>> mean, var = relu_log_ratio_moments(512)
         >>> round(mean * 512, 2), round(var * 512, 2)
         (-2.51, 5.04)

@@ -43,7 +43,7 @@ def two_layer_sgd_step(
         `(f, theta, delta)`, each of shape `(nets,)`: the output before the step, the tangent
         kernel $\Theta(x, x)$ and the change of the output after the step.
 
-    Example:
+    Examples:
         >>> x = torch.ones(4, dtype=torch.float64)
         >>> g = torch.Generator().manual_seed(0)
         >>> f, theta, delta = two_layer_sgd_step(x, 8, parameterization="ntk", generator=g)

@@ -31,7 +31,7 @@ def truncated_normal_std(bound: float = 2.0) -> float:
     Returns:
         $\tau(b)$; divide by it to get a requested standard deviation after truncation.
 
-    Example:
+    Examples:
         >>> round(1 / truncated_normal_std(2.0), 4)
         1.1368
 
@@ -63,7 +63,7 @@ def normal(
     Returns:
         A tensor of `shape`.
 
-    Example:
+    Examples:
         >>> g = torch.Generator().manual_seed(0)
         >>> round(float(normal((100_000,), 0.5, generator=g).std()), 2)
         0.5
@@ -94,7 +94,7 @@ def uniform(
     Returns:
         A tensor of `shape` with entries in $[-\sqrt{3}\sigma, \sqrt{3}\sigma]$.
 
-    Example:
+    Examples:
         >>> g = torch.Generator().manual_seed(0)
         >>> round(float(uniform((100_000,), 0.5, generator=g).std()), 2)
         0.5
@@ -129,7 +129,7 @@ def truncated_normal(
     Returns:
         A tensor of `shape` with entries in $[-b\sigma/\tau(b), b\sigma/\tau(b)]$.
 
-    Example:
+    Examples:
         >>> g = torch.Generator().manual_seed(0)
         >>> round(float(truncated_normal((100_000,), 0.5, generator=g).std()), 2)
         0.5
@@ -158,7 +158,7 @@ def lecun_std(fan_in: int, gain: float = 1.0) -> float:
     Returns:
         $g / \sqrt{m}$.
 
-    Example:
+    Examples:
         >>> lecun_std(256)
         0.0625
 
@@ -180,7 +180,7 @@ def xavier_std(fan_in: int, fan_out: int, gain: float = 1.0) -> float:
     Returns:
         $g \sqrt{2 / (m + n)}$.
 
-    Example:
+    Examples:
         >>> xavier_std(100, 300)
         0.07071067811865475
 
@@ -202,7 +202,7 @@ def he_std(fan: int, gain: float = math.sqrt(2.0)) -> float:
     Returns:
         $g / \sqrt{m}$.
 
-    Example:
+    Examples:
         >>> round(he_std(8), 6)
         0.5
 
