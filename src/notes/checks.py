@@ -13,7 +13,7 @@ independent samples, the standard error is $s/\sqrt{n}$ and a claim is checked t
 `k` standard errors (5 by default, a false alarm rate below one in a million for a normal
 estimate).
 
-Example:
+Examples:
     >>> import torch
     >>> from notes.checks import assert_close, assert_mean
     >>> g = torch.Generator().manual_seed(0)
@@ -52,7 +52,7 @@ def standard_error(samples: torch.Tensor) -> float:
     Returns:
         The sample standard deviation divided by $\sqrt{n}$.
 
-    Example:
+    Examples:
         >>> round(standard_error(torch.tensor([0.0, 2.0, 0.0, 2.0])), 4)
         0.5774
     """

@@ -6,7 +6,7 @@ executed block (``html="1"``). The SVG is deterministic (no date, a fixed id sal
 paths so no font is needed), has a transparent background, and draws text, axes and ticks in
 ``currentColor``, so it takes the page's text colour in both light and dark mode.
 
-Example:
+Examples:
     >>> from notes.plotting import figure, to_svg
     >>> fig, ax = figure()
     >>> _ = ax.plot([0, 1], [0, 1], label="y = x")

@@ -26,7 +26,7 @@ def incremental_mean(x: Tensor, *, steps: Tensor | None = None, w1: Tensor | flo
     Returns:
         The estimates $w_1, \dots, w_{K+1}$, shape (K + 1, *), in the dtype of `x`.
 
-    Example:
+    Examples:
         >>> incremental_mean(torch.tensor([2.0, 4.0, 9.0]))
         tensor([0., 2., 3., 5.])
 
@@ -79,7 +79,7 @@ def power_steps(
     Returns:
         $(a_1, \dots, a_K)$, shape (K,).
 
-    Example:
+    Examples:
         >>> power_steps(4, 2.0)
         tensor([1.0000, 0.2500, 0.1111, 0.0625], dtype=torch.float64)
 
@@ -112,7 +112,7 @@ def harmonic_steps(
     Returns:
         $(a_1, \dots, a_K)$, shape (K,).
 
-    Example:
+    Examples:
         >>> harmonic_steps(4)
         tensor([1.0000, 0.5000, 0.3333, 0.2500], dtype=torch.float64)
 
@@ -135,7 +135,7 @@ def constant_steps(num_steps: int, a: float, *, dtype: torch.dtype = torch.float
     Returns:
         $(a, \dots, a)$, shape (K,).
 
-    Example:
+    Examples:
         >>> constant_steps(3, 0.1)
         tensor([0.1000, 0.1000, 0.1000], dtype=torch.float64)
 

@@ -35,7 +35,7 @@ def robbins_monro(
     Returns:
         The iterates $w_1, \dots, w_{K+1}$, shape (K + 1, *w1.shape).
 
-    Example:
+    Examples:
         >>> from notes.stochastic_approximation import harmonic_steps, robbins_monro
         >>> g = torch.Generator().manual_seed(0)
         >>> def observe(w, gen):  # g(w) = tanh(w - 1), noise eta ~ N(0, 1)
@@ -87,7 +87,7 @@ def loglog_slope(
     Returns:
         ``(slope, bound)``.
 
-    Example:
+    Examples:
         >>> x = torch.tensor([1.0, 10.0, 100.0])
         >>> slope, bound = loglog_slope(x, 3 * x**-0.5, rel_se=torch.full((3,), 0.01))
         >>> round(slope, 6), round(bound, 4)

@@ -27,7 +27,7 @@ def gradient_descent(grad: Callable[[Tensor], Tensor], w1: Tensor, steps: Tensor
     Returns:
         The iterates $w_1, \dots, w_{K+1}$, shape (K + 1, *, d).
 
-    Example:
+    Examples:
         >>> from notes.stochastic_approximation import constant_steps, gradient_descent
         >>> w = gradient_descent(lambda w: w - 3.0, torch.zeros(1), constant_steps(3, 0.5))
         >>> w.squeeze(-1)  # J = (w - 3)^2 / 2: the error halves every step
@@ -69,7 +69,7 @@ def sample_batches(
     Returns:
         Indices in $\{0, \dots, n - 1\}$, shape (K, *runs, m).
 
-    Example:
+    Examples:
         >>> sample_batches(10, 3, 2, runs=(5,), generator=torch.Generator().manual_seed(0)).shape
         torch.Size([3, 5, 2])
 
@@ -110,7 +110,7 @@ def mbgd(
     Returns:
         The iterates $w_1, \dots, w_{K+1}$, shape (K + 1, *, d).
 
-    Example:
+    Examples:
         >>> from notes.stochastic_approximation import harmonic_steps, mbgd
         >>> data = torch.tensor([[0.0], [2.0], [4.0], [6.0]])
         >>> w = mbgd(lambda w, x: w - x.mean(-2), data, torch.zeros(3, 1), harmonic_steps(4), 2,
@@ -154,7 +154,7 @@ def bgd(grad: Gradient, data: Tensor, w1: Tensor, steps: Tensor) -> Tensor:
     Returns:
         The iterates $w_1, \dots, w_{K+1}$, shape (K + 1, *, d).
 
-    Example:
+    Examples:
         >>> from notes.stochastic_approximation import bgd, harmonic_steps
         >>> data = torch.tensor([[0.0], [2.0], [4.0], [6.0]])
         >>> bgd(lambda w, x: w - x.mean(-2), data, torch.zeros(1), harmonic_steps(2)).squeeze(-1)
@@ -193,7 +193,7 @@ def sgd(
     Returns:
         The iterates $w_1, \dots, w_{K+1}$, shape (K + 1, *, d).
 
-    Example:
+    Examples:
         >>> from notes.stochastic_approximation import harmonic_steps, sgd
         >>> data = torch.tensor([[0.0], [2.0], [4.0], [6.0]])
         >>> w = sgd(lambda w, x: w - x.mean(-2), data, torch.zeros(1), harmonic_steps(3),
@@ -220,7 +220,7 @@ def relative_gradient_error(stochastic: Tensor, full: Tensor) -> Tensor:
     Returns:
         $\delta_k$, shape (*).
 
-    Example:
+    Examples:
         >>> relative_gradient_error(torch.tensor([[3.0, 4.0]]), torch.tensor([[0.0, 2.0]]))
         tensor([1.8028])
 
