@@ -15,7 +15,7 @@ Randomness comes in as `generator`; nothing here reads or sets a global seed (wi
 `generator=None`, torch's global generator is used, as in torch itself). Every function is
 importable from `notes.reparam`; the private submodules only keep files short.
 
-Example:
+Examples:
     >>> import torch
     >>> from notes.reparam import gumbel_max, gumbel_softmax
     >>> theta = torch.tensor([[2.0, 0.0, -1.0]])
@@ -27,16 +27,19 @@ Example:
 
 from __future__ import annotations
 
-from notes.reparam._chi_square import chi_square_gof, chi_square_homogeneity
-from notes.reparam._discrete import exact_objective, reinforce_gradients, relaxed_gradients
-from notes.reparam._gaussian import gaussian_rsample, pathwise_gradients, score_function_gradients
+# In the order of the page, which mkdocstrings follows in the API reference.
+# isort: off
+from notes.reparam._gaussian import gaussian_rsample, score_function_gradients, pathwise_gradients
 from notes.reparam._gumbel import (
-    concrete_log_prob,
+    probs_to_logits,
     gumbel,
     gumbel_max,
     gumbel_softmax,
-    probs_to_logits,
+    concrete_log_prob,
 )
+from notes.reparam._discrete import exact_objective, reinforce_gradients, relaxed_gradients
+from notes.reparam._chi_square import chi_square_gof, chi_square_homogeneity
+# isort: on
 
 __all__ = [
     "chi_square_gof",

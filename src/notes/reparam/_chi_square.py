@@ -42,7 +42,7 @@ def chi_square_gof(counts: torch.Tensor, probs: torch.Tensor) -> tuple[float, fl
     Returns:
         `(statistic, p_value)`.
 
-    Example:
+    Examples:
         >>> chi_square_gof(torch.tensor([50, 50]), torch.tensor([0.5, 0.5]))
         (0.0, 1.0)
 
@@ -75,7 +75,7 @@ def chi_square_homogeneity(counts: torch.Tensor) -> tuple[float, float]:
     Returns:
         `(statistic, p_value)`.
 
-    Example:
+    Examples:
         >>> chi_square_homogeneity(torch.tensor([[10, 20], [10, 20]]))
         (0.0, 1.0)
 

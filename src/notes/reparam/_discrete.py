@@ -25,9 +25,9 @@ def exact_objective(f: Fn, logits: torch.Tensor) -> torch.Tensor:
 
     Returns:
         $L(\theta)$ for each row, shape `(*)`, differentiable in `logits`: its gradient is
-        exact.
+            exact.
 
-    Example:
+    Examples:
         >>> exact_objective(lambda y: y @ torch.tensor([1.0, 2.0]), torch.zeros(2))
         tensor(1.5000)
 
@@ -69,7 +69,7 @@ def reinforce_gradients(
     Returns:
         Gradient estimates, shape `(n, *, K)`.
 
-    Example:
+    Examples:
         >>> g = torch.Generator().manual_seed(0)
         >>> f = lambda y: y[:, 1]  # L = p_2: gradient (-1/4, 1/4) at theta = 0
         >>> reinforce_gradients(f, torch.zeros(2), 10**5, generator=g).mean(0).round(decimals=2)
@@ -116,7 +116,7 @@ def relaxed_gradients(
     Returns:
         Gradient estimates, shape `(n, *, K)`; biased for $\tau > 0$.
 
-    Example:
+    Examples:
         >>> g = torch.Generator().manual_seed(0)
         >>> f = lambda y: y[:, 1]  # the exact gradient is (-1/4, 1/4): biased
         >>> relaxed_gradients(f, torch.zeros(2), 0.5, 10**5, generator=g).mean(0).round(decimals=2)

@@ -48,7 +48,7 @@ def gaussian_rsample(
     Returns:
         $z$ of shape `(*sample_shape, *)`; gradients flow to `mu` and `sigma`.
 
-    Example:
+    Examples:
         >>> g = torch.Generator().manual_seed(0)
         >>> z = gaussian_rsample(torch.tensor(2.0), torch.tensor(0.5), (100_000,), generator=g)
         >>> round(z.mean().item(), 1), round(z.std().item(), 1)
@@ -90,9 +90,9 @@ def score_function_gradients(
 
     Returns:
         `(g_mu, g_sigma)`, each of shape `(n, *)`: one unbiased estimate per sample, so that
-        their mean and variance can be measured.
+            their mean and variance can be measured.
 
-    Example:
+    Examples:
         >>> g = torch.Generator().manual_seed(0)
         >>> mu = torch.tensor(1.0, dtype=torch.float64)
         >>> sigma = torch.tensor(0.5, dtype=torch.float64)
@@ -138,7 +138,7 @@ def pathwise_gradients(
     Returns:
         `(g_mu, g_sigma)`, each of shape `(n, *)`.
 
-    Example:
+    Examples:
         >>> g = torch.Generator().manual_seed(0)
         >>> mu = torch.tensor(1.0, dtype=torch.float64)
         >>> sigma = torch.tensor(0.5, dtype=torch.float64)

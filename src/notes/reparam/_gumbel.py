@@ -26,7 +26,7 @@ def probs_to_logits(probs: torch.Tensor, dim: int = -1) -> torch.Tensor:
     Returns:
         $\log p$, same shape: logits for every function of this module.
 
-    Example:
+    Examples:
         >>> probs_to_logits(torch.tensor([0.5, 0.25, 0.25])).exp()
         tensor([0.5000, 0.2500, 0.2500])
     """
@@ -74,7 +74,7 @@ def gumbel(
     Returns:
         i.i.d. standard Gumbel draws (mean: Euler's constant $0.5772$, variance $\pi^2/6$).
 
-    Example:
+    Examples:
         >>> g = gumbel((10**6,), dtype=torch.float64, generator=torch.Generator().manual_seed(0))
         >>> round(g.mean().item(), 1), round(g.var().item(), 1)
         (0.6, 1.6)
@@ -107,7 +107,7 @@ def gumbel_max(
     Returns:
         Class indices, `int64`, shape `(*sample_shape, *)`.
 
-    Example:
+    Examples:
         >>> g = torch.Generator().manual_seed(0)
         >>> k = gumbel_max(torch.tensor([0.5, 0.3, 0.2]).log(), (10**5,), generator=g)
         >>> torch.bincount(k).div(10**5).round(decimals=2)
@@ -153,7 +153,7 @@ def gumbel_softmax(
     Returns:
         Samples on the simplex, shape and dtype of `logits`.
 
-    Example:
+    Examples:
         >>> theta = torch.tensor([[1.0, 0.0, -1.0]])
         >>> gumbel_softmax(theta, 0.5, hard=True, generator=torch.Generator().manual_seed(0))
         tensor([[1., 0., 0.]])
@@ -192,9 +192,9 @@ def concrete_log_prob(y: torch.Tensor, logits: torch.Tensor, tau: float) -> torc
 
     Returns:
         The log-density with respect to Lebesgue measure on $(y_1, \dots, y_{K-1})$,
-        shape `(*)`.
+            shape `(*)`.
 
-    Example:
+    Examples:
         >>> theta = torch.zeros(2)  # K = 2, p = (1/2, 1/2), tau = 1: y_1 is uniform on (0, 1)
         >>> concrete_log_prob(torch.tensor([[0.3, 0.7], [0.9, 0.1]]), theta, 1.0).exp()
         tensor([1., 1.])
