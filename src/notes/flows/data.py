@@ -74,17 +74,19 @@ def two_moons(n: int, *, noise: float = 0.2, generator: torch.Generator | None =
     return sign * _moon_curve(theta) + noise * eps
 
 
-def two_moons_log_prob(x: Tensor, *, noise: float = 0.2, nodes: int = 1024) -> Tensor:
+def two_moons_log_prob(x: Tensor, *, noise: float = 0.2, nodes: int = 512) -> Tensor:
     r"""Exact log-density of [`two_moons`][notes.flows.data.two_moons], by quadrature over $\theta$.
 
     $$ p(x) = \frac{1}{2\pi} \int_0^\pi \bigl[\mathcal{N}(x; c(\theta), \sigma^2 I)
     + \mathcal{N}(x; -c(\theta), \sigma^2 I)\bigr]\, d\theta $$
 
     The midpoint rule with `nodes` points spaces the centres $2\pi/\text{nodes}$ apart along the
-    arc, far below $\sigma$, so its error is negligible. Returns shape `(N,)`, float64.
+    arc (0.012 for 512 nodes), far below $\sigma$; its $O(h^2)$ error from the arc's end points
+    stays below $2 \cdot 10^{-3}$ nats on samples (checked in the tests). Returns shape `(N,)`, float64.
     """
     check_data(x, 2)
     noise = _check_scale(noise, "noise")
+    check_int(nodes, "nodes")
     theta = (torch.arange(nodes, dtype=torch.float64) + 0.5) * math.pi / nodes
     centres = torch.cat([_moon_curve(theta), -_moon_curve(theta)])  # (2 nodes, 2)
     log_terms = _isotropic_log_prob(x, centres, noise)

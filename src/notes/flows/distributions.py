@@ -224,7 +224,7 @@ def bits_per_dim(log_prob: Tensor | float, dim: int, levels: int) -> float:
         >>> bits_per_dim(0.0, dim=64, levels=256)  # uniform density: log2(256)
         8.0
     """
-    if levels < 2:
-        raise ValueError(f"levels must be >= 2, got {levels}")
+    check_int(dim, "dim")
+    check_int(levels, "levels", 2)
     lp = float(log_prob)
     return (-lp + dim * math.log(levels)) / (dim * math.log(2))
