@@ -236,7 +236,7 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         "hutchinson eps shape",
         lambda: hutchinson_trace(torch.zeros(2, 2), torch.zeros(2, 2), torch.zeros(2, 3)),
         ValueError,
-        "eps must have the shape of z",
+        "probe must have the shape of z",
     ),
     (
         "divergence method",
@@ -248,7 +248,7 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         "divergence eps",
         lambda: divergence(lambda z, _t: z, torch.zeros(2, 2), 0.0, method="hutchinson"),
         ValueError,
-        "eps must be given",
+        "probe must be given",
     ),
     (
         "odeint steps",

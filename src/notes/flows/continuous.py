@@ -5,7 +5,7 @@ Along a solution of the ODE the log-density changes by minus the divergence of t
 $$ \frac{d}{dt} \log p_t(z(t)) = -\operatorname{tr}\Bigl(\frac{\partial v}{\partial z}(z(t), t)\Bigr) $$
 
 The trace is computed exactly with $D$ vector-Jacobian products (cheap in 2-D) or estimated
-without bias by Hutchinson's $\varepsilon^\top (\partial v/\partial z)\, \varepsilon$ with one.
+without bias by Hutchinson's $r^\top (\partial v/\partial z)\, r$ with one.
 Time runs from data at $t = 0$ to noise at $t = 1$, as in rectified flow.
 
 See the [derivation](../flows/continuous.md#instantaneous-change-of-variables).
@@ -105,16 +105,16 @@ def exact_trace(v: Tensor, z: Tensor, *, create_graph: bool = False) -> Tensor:
     return trace
 
 
-def hutchinson_trace(v: Tensor, z: Tensor, eps: Tensor, *, create_graph: bool = False) -> Tensor:
-    r"""Hutchinson's unbiased estimate $\varepsilon^\top (\partial v/\partial z)\, \varepsilon$, one product per sample.
+def hutchinson_trace(v: Tensor, z: Tensor, probe: Tensor, *, create_graph: bool = False) -> Tensor:
+    r"""Hutchinson's unbiased estimate $r^\top (\partial v/\partial z)\, r$, one product per sample.
 
-    $$ \mathbb{E}\bigl[\varepsilon^\top J \varepsilon\bigr] = \operatorname{tr} J
-    \quad \text{when } \mathbb{E}[\varepsilon] = 0,\ \mathbb{E}[\varepsilon\varepsilon^\top] = I $$
+    $$ \mathbb{E}\bigl[r^\top J r\bigr] = \operatorname{tr} J
+    \quad \text{when } \mathbb{E}[r r^\top] = I $$
 
     Args:
         v: the field at `z`, shape `(N, D)`, with a graph back to `z`.
         z: the points, shape `(N, D)`, with `requires_grad=True`.
-        eps: probes of shape `(N, D)` (Rademacher or standard normal).
+        probe: the probes $r$, shape `(N, D)` (Rademacher or standard normal).
         create_graph: keep the graph of the result.
 
     Returns:
@@ -131,10 +131,12 @@ def hutchinson_trace(v: Tensor, z: Tensor, eps: Tensor, *, create_graph: bool = 
         I. Sutskever, D. Duvenaud, 2019, <https://arxiv.org/abs/1810.01367>.
         [Derivation](../flows/continuous.md#hutchinson).
     """
-    if eps.shape != z.shape:
-        raise ValueError(f"eps must have the shape of z {tuple(z.shape)}, got {tuple(eps.shape)}")
-    (vjp,) = torch.autograd.grad(v, z, eps, create_graph=create_graph)  # eps^T J, shape (N, D)
-    return (vjp * eps).sum(-1)
+    if probe.shape != z.shape:
+        raise ValueError(
+            f"probe must have the shape of z {tuple(z.shape)}, got {tuple(probe.shape)}"
+        )
+    (vjp,) = torch.autograd.grad(v, z, probe, create_graph=create_graph)  # r^T J, shape (N, D)
+    return (vjp * probe).sum(-1)
 
 
 # --8<-- [end:trace]
@@ -146,7 +148,7 @@ def divergence(
     t: Tensor | float,
     *,
     method: Trace = "exact",
-    eps: Tensor | None = None,
+    probe: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Evaluate $v(z, t)$ and its divergence (exact or Hutchinson), both detached.
 
@@ -159,9 +161,9 @@ def divergence(
         if method == "exact":
             div = exact_trace(v, z)
         elif method == "hutchinson":
-            if eps is None:
-                raise ValueError("eps must be given for method='hutchinson'")
-            div = hutchinson_trace(v, z, eps)
+            if probe is None:
+                raise ValueError("probe must be given for method='hutchinson'")
+            div = hutchinson_trace(v, z, probe)
         else:
             raise ValueError(f"method must be 'exact' or 'hutchinson', got {method!r}")
     return v.detach(), div.detach()
@@ -178,7 +180,7 @@ def odeint(
 ) -> Tensor:
     r"""Solve $dz/dt = v(z, t)$ from $t_0$ to $t_1$ with fixed steps; return the whole path.
 
-    Euler: $z_{k+1} = z_k + h\, v(z_k, t_k)$ with $h = (t_1 - t_0)/K$; RK4 is the classical
+    Euler: $z_{k+1} = z_k + h\, v(z_k, t_k)$ with $h = (t_1 - t_0)/S$; RK4 is the classical
     fourth-order Runge-Kutta rule. No gradient is recorded.
 
     Args:
@@ -186,11 +188,11 @@ def odeint(
         z: the state at $t_0$, shape `(N, D)`.
         t0: start time.
         t1: end time.
-        steps: number of steps $K \ge 1$.
+        steps: number of steps $S \ge 1$.
         method: `"euler"` or `"rk4"`.
 
     Returns:
-        The states $z_0, \dots, z_K$, shape `(K + 1, N, D)`.
+        The states $z_0, \dots, z_S$, shape `(S + 1, N, D)`.
 
     Example:
         >>> path = odeint(lambda z, t: -z, torch.ones(1, 1), t0=0.0, t1=1.0, steps=100, method="rk4")
@@ -263,10 +265,10 @@ def cnf_log_prob(
     check_int(steps, "steps")
     if method not in ("exact", "hutchinson"):
         raise ValueError(f"method must be 'exact' or 'hutchinson', got {method!r}")
-    eps = rademacher(x.shape, generator=generator).to(x.dtype) if method == "hutchinson" else None
+    probe = rademacher(x.shape, generator=generator).to(x.dtype) if method == "hutchinson" else None
 
     def field(z: Tensor, t: float) -> tuple[Tensor, Tensor]:
-        return divergence(velocity, z, t, method=method, eps=eps)
+        return divergence(velocity, z, t, method=method, probe=probe)
 
     h = 1.0 / steps
     z, ell = x.detach(), torch.zeros(x.shape[0], dtype=x.dtype)

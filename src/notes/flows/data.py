@@ -155,16 +155,16 @@ def checkerboard_log_prob(x: Tensor) -> Tensor:
 
 
 def dequantize(v: object, levels: int, *, generator: torch.Generator | None = None) -> Tensor:
-    r"""Uniform dequantisation: integers $v \in \{0, \dots, K - 1\}$ become $x = (v + u) / K \in [0, 1)$.
+    r"""Uniform dequantisation: integers $v \in \{0, \dots, Q - 1\}$ become $x = (v + u) / Q \in [0, 1)$.
 
-    $$ x = \frac{v + u}{K}, \qquad u \sim U(0, 1)^D $$
+    $$ x = \frac{v + u}{Q}, \qquad u \sim U(0, 1)^D $$
 
     A density fitted to $x$ gives a lower bound on the discrete log-likelihood:
-    $\log P(v) \ge \mathbb{E}_u[\log p(x)] - D \log K$.
+    $\log P(v) \ge \mathbb{E}_u[\log p(x)] - D \log Q$.
 
     Args:
-        v: integer-valued data of shape `(N, D)` (any dtype), entries in $[0, K - 1]$.
-        levels: $K \ge 2$.
+        v: integer-valued data of shape `(N, D)` (any dtype), entries in $[0, Q - 1]$.
+        levels: the number of levels $Q \ge 2$.
         generator: source of $u$.
 
     Returns:
@@ -189,7 +189,7 @@ def load_digits() -> Tensor:
     """scikit-learn's bundled 8x8 digits (1797 images, no download), pixel values 0..16, shape `(1797, 64)`.
 
     Returns:
-        Float32 tensor of integer values in $\\{0, \\dots, 16\\}$: $K = 17$ levels.
+        Float32 tensor of integer values in $\\{0, \\dots, 16\\}$: $Q = 17$ levels.
     """
     try:
         datasets = importlib.import_module("sklearn.datasets")

@@ -209,16 +209,16 @@ def fit_gaussian(x: Tensor) -> MultivariateNormal:
 def bits_per_dim(log_prob: Tensor | float, dim: int, levels: int) -> float:
     r"""Bits per dimension of data quantised to `levels` values and scaled to $[0, 1]$.
 
-    A density $p$ on $[0, 1]^D$ is a density $p / K^D$ on the integer scale $[0, K]^D$, so
+    A density $p$ on $[0, 1]^D$ is a density $p / Q^D$ on the integer scale $[0, Q]^D$, so
 
-    $$ \text{bits/dim} = \frac{-\log p(x) + D \log K}{D \log 2} $$
+    $$ \text{bits/dim} = \frac{-\log p(x) + D \log Q}{D \log 2} $$
 
-    The uniform density on $[0, 1]^D$ scores $\log_2 K$.
+    The uniform density on $[0, 1]^D$ scores $\log_2 Q$.
 
     Args:
         log_prob: mean log-density in nats on the $[0, 1]$ scale.
         dim: $D$.
-        levels: $K \ge 2$.
+        levels: the number of levels $Q \ge 2$.
 
     Example:
         >>> bits_per_dim(0.0, dim=64, levels=256)  # uniform density: log2(256)

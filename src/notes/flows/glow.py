@@ -27,10 +27,14 @@ class ActNorm(Bijection):
 
     Args:
         dim: the feature dimension $D$.
+        loc: a fixed initial $\mu$, shape `(D,)`; with `loc` or `scale` given, the layer
+            skips the data-dependent initialisation (a plain affine map).
+        scale: a fixed initial $\sigma$, shape `(D,)`, every entry finite and > 0.
 
     Raises:
-        ValueError: at the first call, if the batch has fewer than 2 rows or a feature is
-            constant (its scale $1/\sigma$ would be infinite: no invertible initialisation).
+        ValueError: if `scale` has an entry <= 0 or a non-finite entry; at the first call, if
+            the batch has fewer than 2 rows or a feature is constant (its scale $1/\sigma$ would
+            be infinite: no invertible initialisation).
 
     Example:
         >>> layer = ActNorm(2)
@@ -48,11 +52,21 @@ class ActNorm(Bijection):
         <https://arxiv.org/abs/1807.03039>. [Derivation](../flows/coupling.md#actnorm).
     """
 
-    def __init__(self, dim: int) -> None:
+    def __init__(self, dim: int, *, loc: object = None, scale: object = None) -> None:
         super().__init__(dim)
         self.loc = nn.Parameter(torch.zeros(dim))  # mu, shape (D,)
         self.log_scale = nn.Parameter(torch.zeros(dim))  # log sigma, shape (D,)
         self.initialized = False
+        with torch.no_grad():
+            if loc is not None:
+                self.loc.copy_(_vector(loc, dim, "loc"))
+                self.initialized = True
+            if scale is not None:
+                sigma = _vector(scale, dim, "scale")
+                if not bool((sigma > 0).all()):
+                    raise ValueError(f"scale must be > 0 (invertible), got {sigma.tolist()}")
+                self.log_scale.copy_(sigma.log())
+                self.initialized = True
 
     @torch.no_grad()
     def initialize(self, x: Tensor) -> None:
@@ -191,6 +205,14 @@ class InvertibleLinear(Bijection):
 
 
 # --8<-- [end:lu]
+
+
+def _vector(value: object, dim: int, name: str) -> Tensor:
+    if not isinstance(value, Tensor) or value.shape != (dim,):
+        raise ValueError(f"{name} must be a tensor of shape ({dim},), got {_shape(value)}")
+    if not bool(torch.isfinite(value).all()):
+        raise ValueError(f"{name} must be finite, got {value.tolist()}")
+    return value
 
 
 def _shape(value: object) -> object:

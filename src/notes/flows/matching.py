@@ -156,12 +156,12 @@ def fit_flow_matching(
 def euler_sample(velocity: Velocity, eps: Tensor, steps: int) -> Tensor:
     r"""Generate data by integrating $dx/dt = v(x, t)$ from noise at $t = 1$ to $t = 0$ in `steps` Euler steps.
 
-    $$ x_{t - h} = x_t - h\, v(x_t, t), \qquad h = 1/K $$
+    $$ x_{t - h} = x_t - h\, v(x_t, t), \qquad h = 1/S $$
 
     Args:
         velocity: $v(x, t)$.
         eps: noise, shape `(N, D)`.
-        steps: $K \ge 1$.
+        steps: $S \ge 1$.
 
     Returns:
         Samples of shape `(N, D)`.
@@ -182,7 +182,7 @@ def straightness(velocity: Velocity, eps: Tensor, steps: int = 64) -> Tensor:
     Returns:
         Shape `(N,)`.
     """
-    path = odeint(velocity, eps, t0=1.0, t1=0.0, steps=steps, method="euler")  # (K+1, N, D)
+    path = odeint(velocity, eps, t0=1.0, t1=0.0, steps=steps, method="euler")  # (S+1, N, D)
     chord = path[0] - path[-1]  # z_1 - z_0: noise end minus data end
     h = 1.0 / steps
     total = torch.zeros(eps.shape[0], dtype=eps.dtype)
@@ -209,6 +209,7 @@ def gaussian_velocity(mean: float, std: float) -> Velocity:
         raise ValueError(f"std must be > 0, got {std!r}")
 
     def v(x: Tensor, t: Tensor) -> Tensor:
+        t = t.unsqueeze(-1) if t.dim() == 1 else t  # per-sample times (N,) -> (N, 1)
         var_t = (1 - t) ** 2 * std**2 + t**2
         return (t - (1 - t) * std**2) / var_t * (x - (1 - t) * mean) - mean
 

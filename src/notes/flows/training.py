@@ -98,7 +98,7 @@ def fit(
 
     Minibatches are drawn with replacement by `torch.randint` from `generator`; when
     `batch_size >= N` every step uses the full data set. With `levels` set, `x` holds
-    integers in $\{0, \dots, K - 1\}$ and every minibatch is dequantised afresh by
+    integers in $\{0, \dots, Q - 1\}$ and every minibatch is dequantised afresh by
     [`dequantize`][notes.flows.data.dequantize], so the model never sees the same noise twice.
 
     Args:
@@ -107,7 +107,7 @@ def fit(
         steps: number of steps, >= 1.
         batch_size: minibatch size $B \\ge 1$.
         lr: Adam's learning rate.
-        levels: $K$, to dequantise integer data at every step (None: use `x` as it is).
+        levels: $Q$, to dequantise integer data at every step (None: use `x` as it is).
         generator: source of the minibatch indices (and of the dequantisation noise).
         threads: CPU threads during the loop (None: leave torch's setting).
 
