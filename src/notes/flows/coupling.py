@@ -126,7 +126,6 @@ def _check_mask(mask: object, dim: int) -> Tensor:
     return mask
 
 
-# --8<-- [start:additive]
 class AdditiveCoupling(Bijection):
     r"""NICE's additive coupling: $y = x + (1 - m) \odot t(m \odot x)$, with $\log|\det J| = 0$.
 
@@ -176,6 +175,7 @@ class AdditiveCoupling(Bijection):
         self.register_buffer("complement", (~mask).float())
         self.net = mlp(dim, dim, hidden, generator=generator)
 
+    # --8<-- [start:additive]
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Return `(x + (1 - m) * t(m * x), 0)`."""
         self._check(x)
@@ -188,11 +188,9 @@ class AdditiveCoupling(Bijection):
         x: Tensor = y - self.complement * self.net(y * self.mask)
         return x
 
+    # --8<-- [end:additive]
 
-# --8<-- [end:additive]
 
-
-# --8<-- [start:affine]
 class AffineCoupling(Bijection):
     r"""RealNVP's affine coupling, with log-scale $s = \tanh(\cdot)$ bounded in $(-1, 1)$.
 
@@ -239,6 +237,7 @@ class AffineCoupling(Bijection):
         self.register_buffer("complement", (~mask).float())
         self.net = mlp(dim, 2 * dim, hidden, generator=generator)
 
+    # --8<-- [start:affine]
     def _scale_shift(self, kept: Tensor) -> tuple[Tensor, Tensor]:
         s, t = self.net(kept).chunk(2, dim=-1)  # (*, D) each
         return torch.tanh(s) * self.complement, t * self.complement  # zero on the kept part
@@ -258,5 +257,4 @@ class AffineCoupling(Bijection):
         s, t = self._scale_shift(kept)
         return kept + self.complement * ((y - t) * torch.exp(-s))
 
-
-# --8<-- [end:affine]
+    # --8<-- [end:affine]

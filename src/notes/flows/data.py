@@ -154,16 +154,16 @@ def checkerboard_log_prob(x: Tensor) -> Tensor:
     return out.masked_fill(dark, -math.log(8))
 
 
-def dequantize(v: object, levels: int, *, generator: torch.Generator | None = None) -> Tensor:
-    r"""Uniform dequantisation: integers $v \in \{0, \dots, Q - 1\}$ become $x = (v + u) / Q \in [0, 1)$.
+def dequantize(q: object, levels: int, *, generator: torch.Generator | None = None) -> Tensor:
+    r"""Uniform dequantisation: integers $q \in \{0, \dots, Q - 1\}$ become $x = (q + u) / Q \in [0, 1)$.
 
-    $$ x = \frac{v + u}{Q}, \qquad u \sim U(0, 1)^D $$
+    $$ x = \frac{q + u}{Q}, \qquad u \sim U(0, 1)^D $$
 
     A density fitted to $x$ gives a lower bound on the discrete log-likelihood:
-    $\log P(v) \ge \mathbb{E}_u[\log p(x)] - D \log Q$.
+    $\log P(q) \ge \mathbb{E}_u[\log p(x)] - D \log Q$.
 
     Args:
-        v: integer-valued data of shape `(N, D)` (any dtype), entries in $[0, Q - 1]$.
+        q: integer-valued data of shape `(N, D)` (any dtype), entries in $[0, Q - 1]$.
         levels: the number of levels $Q \ge 2$.
         generator: source of $u$.
 
@@ -176,13 +176,13 @@ def dequantize(v: object, levels: int, *, generator: torch.Generator | None = No
         True
     """
     check_int(levels, "levels", 2)
-    if not isinstance(v, Tensor) or v.dim() != 2:
-        raise ValueError(f"v must be a tensor of shape (N, D), got {getattr(v, 'shape', v)!r}")
-    vf = v.double()
-    if not bool(((vf == vf.round()) & (vf >= 0) & (vf <= levels - 1)).all()):
-        raise ValueError(f"v must hold integers in [0, {levels - 1}]")
-    u = torch.rand(v.shape, generator=generator, dtype=torch.float64)
-    return ((vf + u) / levels).float()
+    if not isinstance(q, Tensor) or q.dim() != 2:
+        raise ValueError(f"q must be a tensor of shape (N, D), got {getattr(q, 'shape', q)!r}")
+    qf = q.double()
+    if not bool(((qf == qf.round()) & (qf >= 0) & (qf <= levels - 1)).all()):
+        raise ValueError(f"q must hold integers in [0, {levels - 1}]")
+    u = torch.rand(q.shape, generator=generator, dtype=torch.float64)
+    return ((qf + u) / levels).float()
 
 
 def load_digits() -> Tensor:

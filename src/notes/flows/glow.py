@@ -13,7 +13,6 @@ from notes.flows.transforms import Bijection
 __all__ = ["ActNorm", "InvertibleLinear"]
 
 
-# --8<-- [start:actnorm]
 class ActNorm(Bijection):
     r"""Per-feature affine normalisation, $y = (x - \mu) \odot e^{-\log\sigma}$.
 
@@ -54,20 +53,16 @@ class ActNorm(Bijection):
 
     def __init__(self, dim: int, *, loc: object = None, scale: object = None) -> None:
         super().__init__(dim)
-        self.loc = nn.Parameter(torch.zeros(dim))  # mu, shape (D,)
-        self.log_scale = nn.Parameter(torch.zeros(dim))  # log sigma, shape (D,)
-        self.initialized = False
-        with torch.no_grad():
-            if loc is not None:
-                self.loc.copy_(_vector(loc, dim, "loc"))
-                self.initialized = True
-            if scale is not None:
-                sigma = _vector(scale, dim, "scale")
-                if not bool((sigma > 0).all()):
-                    raise ValueError(f"scale must be > 0 (invertible), got {sigma.tolist()}")
-                self.log_scale.copy_(sigma.log())
-                self.initialized = True
+        mu = torch.zeros(dim) if loc is None else _vector(loc, dim, "loc")
+        sigma = torch.ones(dim, dtype=mu.dtype) if scale is None else _vector(scale, dim, "scale")
+        if not bool((sigma > 0).all()):
+            raise ValueError(f"scale must be > 0 (invertible), got {sigma.tolist()}")
+        dtype = torch.promote_types(mu.dtype, sigma.dtype)  # given values keep their precision
+        self.loc = nn.Parameter(mu.detach().clone().to(dtype))  # mu, shape (D,)
+        self.log_scale = nn.Parameter(sigma.detach().log().to(dtype))  # log sigma, shape (D,)
+        self.initialized = loc is not None or scale is not None
 
+    # --8<-- [start:actnorm]
     @torch.no_grad()
     def initialize(self, x: Tensor) -> None:
         """Set $\\mu$ and $\\log\\sigma$ from a batch `x` of shape `(*, D)` with >= 2 rows."""
@@ -101,8 +96,7 @@ class ActNorm(Bijection):
         self._check(y, "y")
         return y * self.log_scale.exp() + self.loc
 
-
-# --8<-- [end:actnorm]
+    # --8<-- [end:actnorm]
 
 
 def random_rotation(dim: int, *, generator: torch.Generator | None = None) -> Tensor:
@@ -113,7 +107,6 @@ def random_rotation(dim: int, *, generator: torch.Generator | None = None) -> Te
     return rotation.float()
 
 
-# --8<-- [start:lu]
 class InvertibleLinear(Bijection):
     r"""Glow's invertible 1x1 convolution as a linear map $y = W x$ with $W = P L (U + \operatorname{diag} s)$.
 
@@ -176,6 +169,7 @@ class InvertibleLinear(Bijection):
         self.upper = nn.Parameter(torch.triu(upper, 1).to(dtype))  # strict part of U
         self.log_abs_s = nn.Parameter(diagonal.abs().log().to(dtype))  # log|s|
 
+    # --8<-- [start:lu]
     def _factors(self) -> tuple[Tensor, Tensor]:
         eye = torch.eye(self.dim, dtype=self.lower.dtype)
         lower = torch.tril(self.lower, -1) + eye  # L, unit diagonal
@@ -203,13 +197,12 @@ class InvertibleLinear(Bijection):
         out: Tensor = x.reshape(y.shape)
         return out
 
-
-# --8<-- [end:lu]
+    # --8<-- [end:lu]
 
 
 def _vector(value: object, dim: int, name: str) -> Tensor:
-    if not isinstance(value, Tensor) or value.shape != (dim,):
-        raise ValueError(f"{name} must be a tensor of shape ({dim},), got {_shape(value)}")
+    if not isinstance(value, Tensor) or value.shape != (dim,) or not value.is_floating_point():
+        raise ValueError(f"{name} must be a floating tensor of shape ({dim},), got {_shape(value)}")
     if not bool(torch.isfinite(value).all()):
         raise ValueError(f"{name} must be finite, got {value.tolist()}")
     return value
