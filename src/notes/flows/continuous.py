@@ -78,7 +78,6 @@ def rademacher(shape: Sequence[int], *, generator: torch.Generator | None = None
     return torch.randint(2, tuple(shape), generator=generator).float() * 2 - 1
 
 
-# --8<-- [start:trace]
 def exact_trace(v: Tensor, z: Tensor, *, create_graph: bool = False) -> Tensor:
     r"""$\operatorname{tr}(\partial v / \partial z)$ per sample, with one vector-Jacobian product per dimension.
 
@@ -131,15 +130,14 @@ def hutchinson_trace(v: Tensor, z: Tensor, probe: Tensor, *, create_graph: bool 
         I. Sutskever, D. Duvenaud, 2019, <https://arxiv.org/abs/1810.01367>.
         [Derivation](../flows/continuous.md#hutchinson).
     """
+    # --8<-- [start:hutchinson]
     if probe.shape != z.shape:
         raise ValueError(
             f"probe must have the shape of z {tuple(z.shape)}, got {tuple(probe.shape)}"
         )
     (vjp,) = torch.autograd.grad(v, z, probe, create_graph=create_graph)  # r^T J, shape (N, D)
-    return (vjp * probe).sum(-1)
-
-
-# --8<-- [end:trace]
+    return (vjp * probe).sum(-1)  # r^T J r, shape (N,)
+    # --8<-- [end:hutchinson]
 
 
 def divergence(
@@ -220,7 +218,6 @@ def odeint(
     return torch.stack(path)
 
 
-# --8<-- [start:cnf]
 def cnf_log_prob(
     velocity: Velocity,
     x: Tensor,
@@ -270,6 +267,7 @@ def cnf_log_prob(
     def field(z: Tensor, t: float) -> tuple[Tensor, Tensor]:
         return divergence(velocity, z, t, method=method, probe=probe)
 
+    # --8<-- [start:cnf]
     h = 1.0 / steps
     z, ell = x.detach(), torch.zeros(x.shape[0], dtype=x.dtype)
     for k in range(steps):  # RK4 on the pair (z, ell)
@@ -280,7 +278,5 @@ def cnf_log_prob(
         v4, d4 = field(z + h * v3, t + h)
         z = z + h / 6 * (v1 + 2 * v2 + 2 * v3 + v4)
         ell = ell + h / 6 * (d1 + 2 * d2 + 2 * d3 + d4)
-    return normal_log_prob(z) + ell
-
-
-# --8<-- [end:cnf]
+    return normal_log_prob(z) + ell  # log N(z(1)) + integral of tr(dv/dz) dt
+    # --8<-- [end:cnf]
