@@ -43,6 +43,7 @@ from notes.flows import (
     two_moons,
     two_moons_log_prob,
 )
+from notes.flows import data as flows_data
 from notes.flows.distributions import check_data
 
 
@@ -228,6 +229,15 @@ def test_load_digits_has_17_levels():
     assert set(v.unique().tolist()) <= set(range(17))
 
 
+def test_load_digits_without_scikit_learn_says_what_to_install(monkeypatch: pytest.MonkeyPatch):
+    def missing(name: str) -> object:
+        raise ImportError(name)
+
+    monkeypatch.setattr(flows_data.importlib, "import_module", missing)
+    with pytest.raises(ImportError, match="load_digits needs scikit-learn"):
+        load_digits()
+
+
 def test_train_test_split_partitions_the_rows():
     x = torch.arange(20.0).reshape(10, 2)
     train, test = train_test_split(x, 0.3, generator=torch.Generator().manual_seed(0))
@@ -371,7 +381,7 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         "dequantize shape",
         lambda: dequantize(torch.zeros(2), 17),
         ValueError,
-        r"v must be a tensor of shape \(N, D\)",
+        r"q must be a tensor of shape \(N, D\)",
     ),
     (
         "dequantize fraction",

@@ -183,6 +183,18 @@ def test_actnorm_first_batch_comes_out_zero_mean_unit_variance():
     assert float(y2.mean()) > 0.1
 
 
+def test_actnorm_with_fixed_parameters_is_the_affine_map_and_skips_initialisation():
+    loc = torch.tensor([1.0, -2.0], dtype=torch.float64)
+    scale = torch.tensor([0.5, 4.0], dtype=torch.float64)
+    layer = ActNorm(2, loc=loc, scale=scale)
+    x = torch.tensor([[2.0, 2.0]], dtype=torch.float64)
+    with torch.no_grad():
+        y, ladj = layer(x)
+    torch.testing.assert_close(y, (x - loc) / scale)
+    torch.testing.assert_close(ladj, -scale.log().sum().reshape(1))
+    assert layer.loc.dtype == torch.float64
+
+
 @pytest.mark.parametrize("dim", [2, 5, 16], ids=["D=2", "D=5", "D=16"])
 def test_lu_log_det_equals_slogdet(dim: int):
     g = torch.Generator().manual_seed(dim)
@@ -304,6 +316,36 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         lambda: ActNorm(1).initialize(torch.tensor([[0.0], [math.nan]])),
         ValueError,
         "finite",
+    ),
+    (
+        "actnorm scale zero",
+        lambda: ActNorm(2, scale=torch.tensor([1.0, 0.0])),
+        ValueError,
+        r"scale must be > 0 \(invertible\)",
+    ),
+    (
+        "actnorm scale negative",
+        lambda: ActNorm(1, scale=torch.tensor([-1.0])),
+        ValueError,
+        "scale must be > 0",
+    ),
+    (
+        "actnorm loc shape",
+        lambda: ActNorm(2, loc=torch.zeros(3)),
+        ValueError,
+        r"loc must be a floating tensor of shape \(2,\)",
+    ),
+    (
+        "actnorm loc integer",
+        lambda: ActNorm(2, loc=torch.zeros(2, dtype=torch.long)),
+        ValueError,
+        "loc must be a floating tensor",
+    ),
+    (
+        "actnorm scale inf",
+        lambda: ActNorm(1, scale=torch.tensor([math.inf])),
+        ValueError,
+        "scale must be finite",
     ),
     (
         "lu singular",

@@ -193,7 +193,7 @@ def load_digits() -> Tensor:
     """
     try:
         datasets = importlib.import_module("sklearn.datasets")
-    except ImportError as error:  # pragma: no cover - scikit-learn is in the docs and test groups
+    except ImportError as error:  # scikit-learn is in the docs and test groups, not a dependency
         raise ImportError("load_digits needs scikit-learn: pip install scikit-learn") from error
     return torch.as_tensor(datasets.load_digits().data, dtype=torch.float32)
 

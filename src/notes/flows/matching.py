@@ -38,7 +38,6 @@ __all__ = [
 Velocity = Callable[[Tensor, Tensor], Tensor]
 
 
-# --8<-- [start:path]
 def straight_path(x0: Tensor, eps: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
     r"""The point $x_t = (1 - t) x_0 + t \varepsilon$ and its velocity $\varepsilon - x_0$.
 
@@ -54,17 +53,18 @@ def straight_path(x0: Tensor, eps: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
         >>> straight_path(torch.ones(1, 2), torch.zeros(1, 2), torch.tensor([0.25]))
         (tensor([[0.7500, 0.7500]]), tensor([[-1., -1.]]))
     """
+    # --8<-- [start:path]
     tt = t.unsqueeze(-1)  # (N, 1)
-    return (1 - tt) * x0 + tt * eps, eps - x0
+    return (1 - tt) * x0 + tt * eps, eps - x0  # x_t and its velocity
+    # --8<-- [end:path]
 
 
 def flow_matching_loss(velocity: Velocity, x0: Tensor, eps: Tensor, t: Tensor) -> Tensor:
     r"""The flow-matching loss $\frac1N \sum_n \lVert v_\theta(x_{t_n}, t_n) - (\varepsilon_n - x_{0,n}) \rVert^2$."""
+    # --8<-- [start:loss]
     xt, u = straight_path(x0, eps, t)
-    return ((velocity(xt, t) - u) ** 2).sum(-1).mean()
-
-
-# --8<-- [end:path]
+    return ((velocity(xt, t) - u) ** 2).sum(-1).mean()  # mean over the batch of |v - u|^2
+    # --8<-- [end:loss]
 
 
 def sample_time(
