@@ -44,7 +44,7 @@ from notes.flows import (
     two_moons_log_prob,
 )
 from notes.flows import data as flows_data
-from notes.flows.distributions import check_data
+from notes.flows._checks import check_data
 
 
 def _flow(dim: int = 2, base: str = "gaussian", seed: int = 0) -> Flow:

@@ -31,7 +31,7 @@ from notes.flows import (
     checkerboard_mask,
     mlp,
 )
-from notes.flows.transforms import check_int
+from notes.flows._checks import check_int
 
 PROPERTY = settings(max_examples=12, deadline=None, derandomize=True)
 

@@ -19,9 +19,9 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
+from notes.flows._checks import check_data, check_dim, check_int
 from notes.flows.coupling import mlp
-from notes.flows.distributions import check_data, normal_log_prob
-from notes.flows.transforms import check_dim, check_int
+from notes.flows.distributions import normal_log_prob
 
 __all__ = [
     "VelocityField",
@@ -40,17 +40,25 @@ Trace = Literal["exact", "hutchinson"]
 class VelocityField(nn.Module):
     r"""A time-dependent vector field $v_\theta(z, t)$: an MLP on the concatenation $(z, t)$.
 
-    SiLU activations make $v_\theta$ smooth, so its divergence is smooth too.
+    $$ \frac{dz}{dt} = v_\theta(z, t), \qquad v_\theta : \mathbb{R}^D \times [0, 1] \to \mathbb{R}^D $$
+
+    SiLU activations make $v_\theta$ smooth, so its divergence is smooth too; the last layer
+    starts at zero, so the field starts at $v = 0$.
 
     Args:
         dim: the feature dimension $D$.
         hidden: hidden widths.
         generator: source of the initial weights.
 
-    Example:
+    Examples:
         >>> v = VelocityField(2, generator=torch.Generator().manual_seed(0))
         >>> v(torch.zeros(5, 2), torch.tensor(0.5)).shape
         torch.Size([5, 2])
+
+    References:
+        Neural Ordinary Differential Equations, R. T. Q. Chen, Y. Rubanova, J. Bettencourt,
+        D. Duvenaud, 2018, <https://arxiv.org/abs/1806.07366>.
+        [Derivation](../flows/continuous.md#continuous-flows).
     """
 
     def __init__(
@@ -74,7 +82,27 @@ class VelocityField(nn.Module):
 
 
 def rademacher(shape: Sequence[int], *, generator: torch.Generator | None = None) -> Tensor:
-    """Independent signs $\\pm 1$ with probability 1/2 each (float32)."""
+    r"""Independent random signs, $r_i = \pm 1$ with probability 1/2 each, so $\mathbb{E}[r r^\top] = I$.
+
+    $$ P(r_i = 1) = P(r_i = -1) = \tfrac12 $$
+
+    Args:
+        shape: the output shape, e.g. `(N, D)`.
+        generator: source of the signs.
+
+    Returns:
+        A float32 tensor of the given shape.
+
+    Examples:
+        >>> r = rademacher((2, 3), generator=torch.Generator().manual_seed(0))
+        >>> sorted(set(r.flatten().tolist())) in ([-1.0, 1.0], [-1.0], [1.0])
+        True
+
+    References:
+        A stochastic estimator of the trace of the influence matrix for Laplacian smoothing
+        splines, M. F. Hutchinson, 1989, <https://doi.org/10.1080/03610918908812806>.
+        [Derivation](../flows/continuous.md#hutchinson).
+    """
     return torch.randint(2, tuple(shape), generator=generator).float() * 2 - 1
 
 
@@ -91,10 +119,15 @@ def exact_trace(v: Tensor, z: Tensor, *, create_graph: bool = False) -> Tensor:
     Returns:
         Shape `(N,)`.
 
-    Example:
+    Examples:
         >>> z = torch.tensor([[1.0, 2.0]], requires_grad=True)
         >>> exact_trace(z**2, z)  # diag(2 z): 2 + 4
         tensor([6.])
+
+    References:
+        FFJORD, W. Grathwohl, R. T. Q. Chen, J. Bettencourt, I. Sutskever, D. Duvenaud, 2019,
+        <https://arxiv.org/abs/1810.01367>.
+        [Derivation](../flows/continuous.md#instantaneous-change-of-variables).
     """
     trace = torch.zeros(z.shape[0], dtype=z.dtype)
     for i in range(z.shape[1]):
@@ -119,7 +152,7 @@ def hutchinson_trace(v: Tensor, z: Tensor, probe: Tensor, *, create_graph: bool 
     Returns:
         Shape `(N,)`.
 
-    Example:
+    Examples:
         >>> z = torch.tensor([[1.0, 2.0]], requires_grad=True)
         >>> hutchinson_trace(z**2, z, torch.tensor([[1.0, -1.0]]))  # J = diag(2, 4)
         tensor([6.])
@@ -148,10 +181,28 @@ def divergence(
     method: Trace = "exact",
     probe: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """Evaluate $v(z, t)$ and its divergence (exact or Hutchinson), both detached.
+    r"""Evaluate $v(z, t)$ and its divergence $\operatorname{tr}(\partial v / \partial z)$, both detached.
+
+    $$ \nabla \cdot v = \operatorname{tr} \frac{\partial v}{\partial z} \approx r^\top \frac{\partial v}{\partial z} r $$
+
+    Args:
+        velocity: $v(z, t)$, a callable on `(N, D)` and a scalar tensor.
+        z: the points, shape `(N, D)`.
+        t: the time, a float or a scalar tensor.
+        method: `"exact"` ($D$ vector-Jacobian products) or `"hutchinson"` (one).
+        probe: the probes $r$, shape `(N, D)`, for `method="hutchinson"`.
 
     Returns:
         `(v, div)` of shapes `(N, D)` and `(N,)`.
+
+    Examples:
+        >>> v, div = divergence(lambda z, t: 3 * z, torch.ones(4, 2), 0.0)
+        >>> div  # tr(3 I) in 2-D
+        tensor([6., 6., 6., 6.])
+
+    References:
+        FFJORD, W. Grathwohl, R. T. Q. Chen, J. Bettencourt, I. Sutskever, D. Duvenaud, 2019,
+        <https://arxiv.org/abs/1810.01367>. [Derivation](../flows/continuous.md#hutchinson).
     """
     with torch.enable_grad():
         z = z.detach().requires_grad_(True)
@@ -178,8 +229,9 @@ def odeint(
 ) -> Tensor:
     r"""Solve $dz/dt = v(z, t)$ from $t_0$ to $t_1$ with fixed steps; return the whole path.
 
-    Euler: $z_{k+1} = z_k + h\, v(z_k, t_k)$ with $h = (t_1 - t_0)/S$; RK4 is the classical
-    fourth-order Runge-Kutta rule. No gradient is recorded.
+    $$ \text{Euler:}\quad z_{k+1} = z_k + h\, v(z_k, t_k), \qquad h = (t_1 - t_0)/S $$
+
+    RK4 is the classical fourth-order Runge-Kutta rule. No gradient is recorded.
 
     Args:
         velocity: $v(z, t)$, a callable taking `(N, D)` and a scalar tensor.
@@ -192,10 +244,15 @@ def odeint(
     Returns:
         The states $z_0, \dots, z_S$, shape `(S + 1, N, D)`.
 
-    Example:
+    Examples:
         >>> path = odeint(lambda z, t: -z, torch.ones(1, 1), t0=0.0, t1=1.0, steps=100, method="rk4")
         >>> round(float(path[-1, 0, 0]), 5)  # exp(-1)
         0.36788
+
+    References:
+        Neural Ordinary Differential Equations, R. T. Q. Chen, Y. Rubanova, J. Bettencourt,
+        D. Duvenaud, 2018, <https://arxiv.org/abs/1806.07366>.
+        [Derivation](../flows/continuous.md#continuous-flows).
     """
     check_int(steps, "steps")
     if method not in ("euler", "rk4"):
@@ -247,7 +304,7 @@ def cnf_log_prob(
     Returns:
         Shape `(N,)`.
 
-    Example:
+    Examples:
         >>> a = 0.5  # v(z) = a z: z(1) = e^a x and the divergence is 2a in 2-D
         >>> lp = cnf_log_prob(lambda z, t: a * z, torch.zeros(1, 2), steps=8)
         >>> round(float(lp[0]), 4)  # log N(0; 0, I) + 2a

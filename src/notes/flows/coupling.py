@@ -16,24 +16,32 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from notes.flows.transforms import Bijection, check_dim
+from notes.flows._checks import check_dim
+from notes.flows.transforms import Bijection
 
 __all__ = ["AdditiveCoupling", "AffineCoupling", "alternating_mask", "checkerboard_mask", "mlp"]
 
 
 def alternating_mask(dim: int, parity: int = 0) -> Tensor:
-    """The mask $m_i = 1$ where $i \\bmod 2 =$ `parity`, as a bool tensor of shape `(D,)`.
+    r"""The mask $m_i = 1$ where $i \bmod 2 =$ `parity`, as a bool tensor of shape `(D,)`.
+
+    $$ m_i = [\, i \bmod 2 = \text{parity} \,], \qquad i = 0, \dots, D - 1 $$
 
     Args:
-        dim: the feature dimension $D \\ge 2$.
+        dim: the feature dimension $D \ge 2$.
         parity: 0 or 1; the two parities are complementary.
 
     Returns:
         A bool tensor of shape `(dim,)`.
 
-    Example:
+    Examples:
         >>> alternating_mask(5)
         tensor([ True, False,  True, False,  True])
+
+    References:
+        NICE: Non-linear Independent Components Estimation, L. Dinh, D. Krueger, Y. Bengio,
+        2014, <https://arxiv.org/abs/1410.8516>.
+        [Derivation](../flows/coupling.md#stacking-and-permutations).
     """
     if check_dim(dim) < 2:
         raise ValueError(f"dim must be >= 2 for a coupling mask, got {dim}")
@@ -43,20 +51,26 @@ def alternating_mask(dim: int, parity: int = 0) -> Tensor:
 
 
 def checkerboard_mask(height: int, width: int, parity: int = 0) -> Tensor:
-    """RealNVP's checkerboard mask of an image, flattened row by row: $m_{rc} = 1$ where $(r + c) \\bmod 2 =$ `parity`.
+    r"""RealNVP's checkerboard mask of an image, flattened row by row: $m_{rc} = 1$ where $(r + c) \bmod 2 =$ `parity`.
+
+    $$ m_{rc} = [\, (r + c) \bmod 2 = \text{parity} \,] $$
 
     Args:
-        height: image rows $\\ge 1$.
-        width: image columns $\\ge 1$, with `height * width >= 2`.
+        height: image rows $\ge 1$.
+        width: image columns $\ge 1$, with `height * width >= 2`.
         parity: 0 or 1.
 
     Returns:
         A bool tensor of shape `(height * width,)`.
 
-    Example:
+    Examples:
         >>> checkerboard_mask(2, 3).view(2, 3)
         tensor([[ True, False,  True],
                 [False,  True, False]])
+
+    References:
+        Density estimation using Real NVP, L. Dinh, J. Sohl-Dickstein, S. Bengio, 2017,
+        <https://arxiv.org/abs/1605.08803>. [Derivation](../flows/coupling.md#masks).
     """
     check_dim(height, "height")
     check_dim(width, "width")
@@ -76,10 +90,13 @@ def mlp(
     activation: type[nn.Module] = nn.ReLU,
     generator: torch.Generator | None = None,
 ) -> nn.Sequential:
-    """A multilayer perceptron whose last layer starts at zero (so a coupling starts as the identity).
+    r"""A multilayer perceptron whose last layer starts at zero (so a coupling starts as the identity).
+
+    $$ h_0 = x, \quad h_{\ell} = \phi(W_\ell h_{\ell - 1} + b_\ell), \quad
+    \text{out} = W_L h_{L-1} + b_L \ \text{ with } W_L = 0,\ b_L = 0 $$
 
     Hidden layers are drawn as PyTorch's default `nn.Linear` initialisation does,
-    $U(-1/\\sqrt{n_\\text{in}}, 1/\\sqrt{n_\\text{in}})$, but from `generator`; the last layer is
+    $U(-1/\sqrt{n_\text{in}}, 1/\sqrt{n_\text{in}})$, but from `generator`; the last layer is
     zero, as in Glow, so that every coupling layer is the identity at initialisation.
 
     Args:
@@ -92,10 +109,15 @@ def mlp(
     Returns:
         An `nn.Sequential` mapping `(*, in_features)` to `(*, out_features)`.
 
-    Example:
+    Examples:
         >>> net = mlp(2, 4, (8,), generator=torch.Generator().manual_seed(0))
         >>> net(torch.ones(3, 2)).abs().max().item()
         0.0
+
+    References:
+        Glow: Generative Flow with Invertible 1x1 Convolutions, D. P. Kingma, P. Dhariwal, 2018,
+        <https://arxiv.org/abs/1807.03039> (zero initialisation of the last layer).
+        [Derivation](../flows/coupling.md#additive-coupling).
     """
     widths = [check_dim(in_features, "in_features"), *hidden]
     for w in hidden:
@@ -144,7 +166,7 @@ class AdditiveCoupling(Bijection):
         hidden: hidden widths of the network $t$.
         generator: source of the initial weights.
 
-    Example:
+    Examples:
         >>> layer = AdditiveCoupling(2, generator=torch.Generator().manual_seed(0))
         >>> x = torch.tensor([[0.5, -1.0]])
         >>> y, ladj = layer(x)
@@ -208,7 +230,7 @@ class AffineCoupling(Bijection):
         hidden: hidden widths of the network.
         generator: source of the initial weights.
 
-    Example:
+    Examples:
         >>> layer = AffineCoupling(4, generator=torch.Generator().manual_seed(0))
         >>> x = torch.randn(3, 4, generator=torch.Generator().manual_seed(1))
         >>> y, ladj = layer(x)

@@ -16,8 +16,7 @@ import math
 import torch
 from torch import Tensor
 
-from notes.flows.distributions import check_data
-from notes.flows.transforms import check_int
+from notes.flows._checks import check_data, check_int
 
 __all__ = [
     "checkerboard",
@@ -63,9 +62,22 @@ def two_moons(n: int, *, noise: float = 0.2, generator: torch.Generator | None =
     $$ x = \pm\bigl(2\cos\theta - 1,\ 2\sin\theta - \tfrac12\bigr) + \sigma\varepsilon,
     \qquad \theta \sim U(0, \pi),\ \pm \text{ with probability } \tfrac12 $$
 
-    Example:
+    Args:
+        n: number of points, >= 1.
+        noise: the standard deviation $\sigma > 0$ of the blur.
+        generator: source of the randomness.
+
+    Returns:
+        Float32 tensor of shape `(n, 2)`.
+
+    Examples:
         >>> two_moons(4, generator=torch.Generator().manual_seed(0)).shape
         torch.Size([4, 2])
+
+    References:
+        FFJORD, W. Grathwohl, R. T. Q. Chen, J. Bettencourt, I. Sutskever, D. Duvenaud, 2019,
+        <https://arxiv.org/abs/1810.01367> (the toy densities of its figures).
+        [Training page](../flows/training.md#toy-densities).
     """
     n, noise = _check_n(n), _check_scale(noise, "noise")
     theta = math.pi * torch.rand(n, generator=generator)
@@ -82,7 +94,23 @@ def two_moons_log_prob(x: Tensor, *, noise: float = 0.2, nodes: int = 512) -> Te
 
     The midpoint rule with `nodes` points spaces the centres $2\pi/\text{nodes}$ apart along the
     arc (0.012 for 512 nodes), far below $\sigma$; its $O(h^2)$ error from the arc's end points
-    stays below $2 \cdot 10^{-3}$ nats on samples (checked in the tests). Returns shape `(N,)`, float64.
+    stays below $2 \cdot 10^{-3}$ nats on samples (checked in the tests).
+
+    Args:
+        x: points of shape `(N, 2)`, finite.
+        noise: the $\sigma$ of the samples.
+        nodes: quadrature nodes per half circle.
+
+    Returns:
+        Float64 tensor of shape `(N,)`.
+
+    Examples:
+        >>> x = two_moons(3, generator=torch.Generator().manual_seed(0))
+        >>> two_moons_log_prob(x).shape
+        torch.Size([3])
+
+    References:
+        [Training page](../flows/training.md#toy-densities).
     """
     check_data(x, 2)
     noise = _check_scale(noise, "noise")
@@ -105,9 +133,23 @@ def eight_gaussians(
 
     $$ c_k = r\,(\cos(k\pi/4), \sin(k\pi/4)), \qquad k = 0, \dots, 7 $$
 
-    Example:
+    Args:
+        n: number of points, >= 1.
+        radius: the radius $r > 0$ of the circle of centres.
+        std: the standard deviation $\sigma > 0$ of each component.
+        generator: source of the randomness.
+
+    Returns:
+        Float32 tensor of shape `(n, 2)`.
+
+    Examples:
         >>> eight_gaussians(3, generator=torch.Generator().manual_seed(0)).shape
         torch.Size([3, 2])
+
+    References:
+        FFJORD, W. Grathwohl, R. T. Q. Chen, J. Bettencourt, I. Sutskever, D. Duvenaud, 2019,
+        <https://arxiv.org/abs/1810.01367> (the toy densities of its figures).
+        [Training page](../flows/training.md#toy-densities).
     """
     n = _check_n(n)
     radius, std = _check_scale(radius, "radius"), _check_scale(std, "std")
@@ -117,9 +159,24 @@ def eight_gaussians(
 
 
 def eight_gaussians_log_prob(x: Tensor, *, radius: float = 2.0, std: float = 0.3) -> Tensor:
-    r"""Exact log-density of [`eight_gaussians`][notes.flows.data.eight_gaussians], shape `(N,)`, float64.
+    r"""Exact log-density of [`eight_gaussians`][notes.flows.data.eight_gaussians].
 
     $$ \log p(x) = \log \frac18 \sum_{k=0}^{7} \mathcal{N}(x; c_k, \sigma^2 I) $$
+
+    Args:
+        x: points of shape `(N, 2)`, finite.
+        radius: the $r$ of the samples.
+        std: the $\sigma$ of the samples.
+
+    Returns:
+        Float64 tensor of shape `(N,)`.
+
+    Examples:
+        >>> round(float(eight_gaussians_log_prob(torch.tensor([[2.0, 0.0]]))[0]), 3)  # log(1/8) - log(2 pi 0.09)
+        -1.509
+
+    References:
+        [Training page](../flows/training.md#toy-densities).
     """
     check_data(x, 2)
     radius, std = _check_scale(radius, "radius"), _check_scale(std, "std")
@@ -130,12 +187,26 @@ def eight_gaussians_log_prob(x: Tensor, *, radius: float = 2.0, std: float = 0.3
 def checkerboard(n: int, *, generator: torch.Generator | None = None) -> Tensor:
     r"""Uniform on the eight dark squares of a 4x4 board on $[-2, 2]^2$, shape `(n, 2)`.
 
+    $$ p(x) = \tfrac18 \ \text{ if } \lfloor x_1 \rfloor + \lfloor x_2 \rfloor \text{ is even and } x \in [-2, 2)^2, \quad 0 \text{ otherwise} $$
+
     A unit square with lower-left corner $(i - 2, j - 2)$ is dark when $i + j$ is even.
 
-    Example:
+    Args:
+        n: number of points, >= 1.
+        generator: source of the randomness.
+
+    Returns:
+        Float32 tensor of shape `(n, 2)`.
+
+    Examples:
         >>> x = checkerboard(1000, generator=torch.Generator().manual_seed(0))
         >>> bool((checkerboard_log_prob(x) > -math.inf).all())
         True
+
+    References:
+        FFJORD, W. Grathwohl, R. T. Q. Chen, J. Bettencourt, I. Sutskever, D. Duvenaud, 2019,
+        <https://arxiv.org/abs/1810.01367> (the toy densities of its figures).
+        [Training page](../flows/training.md#toy-densities).
     """
     n = _check_n(n)
     i = torch.randint(4, (n,), generator=generator)  # column
@@ -145,7 +216,23 @@ def checkerboard(n: int, *, generator: torch.Generator | None = None) -> Tensor:
 
 
 def checkerboard_log_prob(x: Tensor) -> Tensor:
-    r"""Exact log-density of [`checkerboard`][notes.flows.data.checkerboard]: $\log\frac18$ on dark squares, $-\infty$ elsewhere."""
+    r"""Exact log-density of [`checkerboard`][notes.flows.data.checkerboard]: $\log\frac18$ on dark squares, $-\infty$ elsewhere.
+
+    $$ \log p(x) = -\log 8 \ \text{ on the dark squares}, \quad -\infty \text{ elsewhere} $$
+
+    Args:
+        x: points of shape `(N, 2)`, finite.
+
+    Returns:
+        Float64 tensor of shape `(N,)`.
+
+    Examples:
+        >>> checkerboard_log_prob(torch.tensor([[-1.5, -1.5], [-0.5, -1.5]]))  # dark, light
+        tensor([-2.0794,    -inf], dtype=torch.float64)
+
+    References:
+        [Training page](../flows/training.md#toy-densities).
+    """
     check_data(x, 2)
     inside = ((x >= -2) & (x < 2)).all(dim=1)
     cell = torch.floor(x).long() + 2
@@ -170,10 +257,14 @@ def dequantize(q: object, levels: int, *, generator: torch.Generator | None = No
     Returns:
         Float32 tensor of shape `(N, D)`.
 
-    Example:
+    Examples:
         >>> x = dequantize(torch.tensor([[0, 16]]), 17, generator=torch.Generator().manual_seed(0))
         >>> bool(((x >= 0) & (x < 1)).all())
         True
+
+    References:
+        A note on the evaluation of generative models, L. Theis, A. van den Oord, M. Bethge, 2016,
+        <https://arxiv.org/abs/1511.01844>. [Derivation](../flows/coupling.md#dequantisation).
     """
     check_int(levels, "levels", 2)
     if not isinstance(q, Tensor) or q.dim() != 2:
@@ -186,10 +277,24 @@ def dequantize(q: object, levels: int, *, generator: torch.Generator | None = No
 
 
 def load_digits() -> Tensor:
-    """scikit-learn's bundled 8x8 digits (1797 images, no download), pixel values 0..16, shape `(1797, 64)`.
+    r"""scikit-learn's bundled 8x8 digits (1797 images, no download), pixel values 0..16, shape `(1797, 64)`.
+
+    $$ q \in \{0, \dots, Q - 1\}^{64}, \qquad Q = 17 $$
 
     Returns:
-        Float32 tensor of integer values in $\\{0, \\dots, 16\\}$: $Q = 17$ levels.
+        Float32 tensor of integer values: $Q = 17$ levels.
+
+    Raises:
+        ImportError: if scikit-learn is not installed.
+
+    Examples:
+        >>> q = load_digits()
+        >>> q.shape, int(q.max())
+        (torch.Size([1797, 64]), 16)
+
+    References:
+        Optical Recognition of Handwritten Digits, E. Alpaydin, C. Kaynak, 1998,
+        <https://doi.org/10.24432/C50P49>. [Training page](../flows/training.md#digits).
     """
     try:
         datasets = importlib.import_module("sklearn.datasets")
@@ -201,7 +306,9 @@ def load_digits() -> Tensor:
 def train_test_split(
     x: object, test_fraction: float = 0.2, *, generator: torch.Generator | None = None
 ) -> tuple[Tensor, Tensor]:
-    """Shuffle the rows of `x` with `generator` and split them into train and test parts.
+    r"""Shuffle the rows of `x` with `generator` and split them into train and test parts.
+
+    $$ \{1, \dots, N\} = \mathcal{T}_\text{train} \cup \mathcal{T}_\text{test}, \qquad |\mathcal{T}_\text{test}| = \operatorname{round}(f N) $$
 
     Args:
         x: data of shape `(N, D)`.
@@ -211,10 +318,13 @@ def train_test_split(
     Returns:
         `(train, test)`, with `round(test_fraction * N)` test rows.
 
-    Example:
+    Examples:
         >>> train, test = train_test_split(torch.zeros(10, 2), 0.3)
         >>> train.shape, test.shape
         (torch.Size([7, 2]), torch.Size([3, 2]))
+
+    References:
+        [Training page](../flows/training.md#digits).
     """
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")

@@ -19,7 +19,8 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import MultivariateNormal
 
-from notes.flows.transforms import Bijection, Chain, check_int
+from notes.flows._checks import check_data, check_int
+from notes.flows.transforms import Bijection, Chain
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 __all__ = [
     "Flow",
     "bits_per_dim",
-    "check_data",
     "fit_gaussian",
     "logistic_log_prob",
     "normal_log_prob",
@@ -38,37 +38,23 @@ Base = Literal["gaussian", "logistic"]
 _LOG_2PI = math.log(2 * math.pi)
 
 
-def check_data(x: object, dim: int | None = None, name: str = "x") -> Tensor:
-    """Validate a data batch: a floating tensor of shape `(N, D)` with finite entries.
-
-    Args:
-        x: the batch.
-        dim: the expected $D$, or None for any.
-        name: the parameter's name for the error message.
-
-    Returns:
-        `x` unchanged.
-    """
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if not x.dtype.is_floating_point:
-        raise TypeError(f"{name} must have a floating dtype, got {x.dtype}")
-    if x.dim() != 2 or (dim is not None and x.shape[1] != dim):
-        want = f"(N, {dim})" if dim is not None else "(N, D)"
-        raise ValueError(f"{name} must have shape {want}, got {tuple(x.shape)}")
-    if not bool(torch.isfinite(x).all()):
-        raise ValueError(f"{name} must be finite, got {int((~torch.isfinite(x)).sum())} NaN/inf")
-    return x
-
-
 def normal_log_prob(z: Tensor) -> Tensor:
     r"""Standard normal log-density summed over the last dimension, shape `(*)`.
 
     $$ \log \mathcal{N}(z; 0, I) = -\tfrac12 \lVert z \rVert^2 - \tfrac{D}{2} \log 2\pi $$
 
-    Example:
+    Args:
+        z: latent points, shape `(*, D)`.
+
+    Returns:
+        The log-density, shape `(*)`.
+
+    Examples:
         >>> round(float(normal_log_prob(torch.zeros(1, 2))[0]), 4)  # -log(2 pi)
         -1.8379
+
+    References:
+        [Derivation](../flows/index.md#change-of-variables).
     """
     return -0.5 * (z * z).sum(-1) - 0.5 * z.shape[-1] * _LOG_2PI
 
@@ -81,9 +67,19 @@ def logistic_log_prob(z: Tensor) -> Tensor:
     The density $e^{-z}/(1 + e^{-z})^2$ has heavier tails than the Gaussian, so large $|z|$
     costs linearly rather than quadratically.
 
-    Example:
+    Args:
+        z: latent points, shape `(*, D)`.
+
+    Returns:
+        The log-density, shape `(*)`.
+
+    Examples:
         >>> round(float(logistic_log_prob(torch.zeros(1, 1))[0]), 4)  # log(1/4)
         -1.3863
+
+    References:
+        NICE: Non-linear Independent Components Estimation, L. Dinh, D. Krueger, Y. Bengio,
+        2014, <https://arxiv.org/abs/1410.8516>. [Derivation](../flows/coupling.md#prior).
     """
     # softplus(z) + softplus(-z) = |z| + 2 log(1 + e^{-|z|}), written so for every z (torch's
     # softplus switches to the identity above z = 20, which would cost 1e-9 in the gradient).
@@ -98,9 +94,28 @@ def sample_base(
     generator: torch.Generator | None = None,
     dtype: torch.dtype | None = None,
 ) -> Tensor:
-    """Draw `n` points of shape `(n, dim)` from the standard Gaussian or logistic.
+    r"""Draw `n` points of shape `(n, dim)` from the standard Gaussian or logistic base density.
 
-    The logistic draw is $\\log u - \\log(1 - u)$ with $u \\sim U(0, 1)$ (inverse CDF).
+    $$ z \sim \mathcal{N}(0, I), \qquad \text{or} \qquad z = \log u - \log(1 - u),\ u \sim U(0, 1)^D $$
+
+    The logistic draw inverts its CDF, the sigmoid.
+
+    Args:
+        base: `"gaussian"` or `"logistic"`.
+        n: number of points, >= 0.
+        dim: the dimension $D$.
+        generator: source of the randomness.
+        dtype: floating dtype of the result (default: torch's default).
+
+    Returns:
+        Tensor of shape `(n, dim)`.
+
+    Examples:
+        >>> sample_base("logistic", 4, 2, generator=torch.Generator().manual_seed(0)).shape
+        torch.Size([4, 2])
+
+    References:
+        [Derivation](../flows/coupling.md#prior).
     """
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
@@ -126,7 +141,7 @@ class Flow(nn.Module):
         layers: the bijections $f_1, \dots, f_K$ applied to data in this order.
         base: `"gaussian"` or `"logistic"` (NICE's choice).
 
-    Example:
+    Examples:
         >>> from notes.flows import AffineCoupling, Reverse
         >>> g = torch.Generator().manual_seed(0)
         >>> flow = Flow([AffineCoupling(2, generator=g), Reverse(2)])
@@ -190,11 +205,14 @@ def fit_gaussian(x: Tensor) -> MultivariateNormal:
     Returns:
         A `torch.distributions.MultivariateNormal` in float64.
 
-    Example:
+    Examples:
         >>> x = torch.tensor([[0.0, 0.0], [2.0, 0.0], [0.0, 2.0], [2.0, 2.0]])
         >>> fit_gaussian(x).covariance_matrix
         tensor([[1., 0.],
                 [0., 1.]], dtype=torch.float64)
+
+    References:
+        [Training page](../flows/training.md#toy-densities), where it is the baseline.
     """
     check_data(x)
     n, d = x.shape
@@ -221,9 +239,16 @@ def bits_per_dim(log_prob: Tensor | float, dim: int, levels: int) -> float:
         dim: $D$.
         levels: the number of levels $Q \ge 2$.
 
-    Example:
+    Returns:
+        Bits per dimension, a float.
+
+    Examples:
         >>> bits_per_dim(0.0, dim=64, levels=256)  # uniform density: log2(256)
         8.0
+
+    References:
+        A note on the evaluation of generative models, L. Theis, A. van den Oord, M. Bethge, 2016,
+        <https://arxiv.org/abs/1511.01844>. [Derivation](../flows/coupling.md#dequantisation).
     """
     check_int(dim, "dim")
     check_int(levels, "levels", 2)

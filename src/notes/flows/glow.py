@@ -35,7 +35,7 @@ class ActNorm(Bijection):
             the batch has fewer than 2 rows or a feature is constant (its scale $1/\sigma$ would
             be infinite: no invertible initialisation).
 
-    Example:
+    Examples:
         >>> layer = ActNorm(2)
         >>> x = torch.tensor([[0.0, 10.0], [2.0, 30.0]])
         >>> with torch.no_grad():  # the first batch sets mu = (1, 20), sigma = (1, 10)
@@ -100,7 +100,28 @@ class ActNorm(Bijection):
 
 
 def random_rotation(dim: int, *, generator: torch.Generator | None = None) -> Tensor:
-    """A random orthogonal matrix (QR of a Gaussian matrix, signs fixed), shape `(D, D)`."""
+    r"""A random orthogonal matrix: the QR factor of a Gaussian matrix, with the signs fixed.
+
+    $$ A = QR,\ A_{ij} \sim \mathcal{N}(0, 1) \ \Rightarrow\ Q \operatorname{diag}(\operatorname{sign} R_{ii}) \sim \text{Haar} $$
+
+    Glow starts its invertible linear maps from such a rotation, so that $\log|\det W| = 0$.
+
+    Args:
+        dim: the size $D$.
+        generator: source of the Gaussian matrix.
+
+    Returns:
+        A float32 tensor of shape `(D, D)` with $Q^\top Q = I$.
+
+    Examples:
+        >>> q = random_rotation(3, generator=torch.Generator().manual_seed(0))
+        >>> bool(torch.allclose(q.T @ q, torch.eye(3), atol=1e-6))
+        True
+
+    References:
+        Glow: Generative Flow with Invertible 1x1 Convolutions, D. P. Kingma, P. Dhariwal, 2018,
+        <https://arxiv.org/abs/1807.03039>. [Derivation](../flows/coupling.md#lu).
+    """
     a = torch.randn(dim, dim, generator=generator, dtype=torch.float64)
     q, r = torch.linalg.qr(a)
     rotation: Tensor = q * torch.sign(torch.diagonal(r))  # Haar-distributed with the sign fix
@@ -128,7 +149,7 @@ class InvertibleLinear(Bijection):
     Raises:
         ValueError: if `weight` has the wrong shape, is not finite, or is singular.
 
-    Example:
+    Examples:
         >>> layer = InvertibleLinear(3, generator=torch.Generator().manual_seed(0))
         >>> w = layer.weight().detach().double()
         >>> round(abs(float(torch.linalg.det(w))), 4)  # a rotation: |det W| = 1

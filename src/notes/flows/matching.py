@@ -19,10 +19,9 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
+from notes.flows._checks import check_data, check_int
 from notes.flows.continuous import odeint
-from notes.flows.distributions import check_data
 from notes.flows.training import make_optimizer, num_threads
-from notes.flows.transforms import check_int
 
 __all__ = [
     "energy_distance",
@@ -41,6 +40,8 @@ Velocity = Callable[[Tensor, Tensor], Tensor]
 def straight_path(x0: Tensor, eps: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
     r"""The point $x_t = (1 - t) x_0 + t \varepsilon$ and its velocity $\varepsilon - x_0$.
 
+    $$ x_t = (1 - t)\, x_0 + t\, \varepsilon, \qquad u = \frac{d x_t}{dt} = \varepsilon - x_0 $$
+
     Args:
         x0: data, shape `(N, D)`.
         eps: noise, shape `(N, D)`.
@@ -49,9 +50,14 @@ def straight_path(x0: Tensor, eps: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
     Returns:
         `(x_t, u)`, both of shape `(N, D)`.
 
-    Example:
+    Examples:
         >>> straight_path(torch.ones(1, 2), torch.zeros(1, 2), torch.tensor([0.25]))
         (tensor([[0.7500, 0.7500]]), tensor([[-1., -1.]]))
+
+    References:
+        Flow Straight and Fast: Learning to Generate and Transfer Data with Rectified Flow,
+        X. Liu, C. Gong, Q. Liu, 2023, <https://arxiv.org/abs/2209.03003>.
+        [Derivation](../flows/continuous.md#flow-matching).
     """
     # --8<-- [start:path]
     tt = t.unsqueeze(-1)  # (N, 1)
@@ -60,7 +66,29 @@ def straight_path(x0: Tensor, eps: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def flow_matching_loss(velocity: Velocity, x0: Tensor, eps: Tensor, t: Tensor) -> Tensor:
-    r"""The flow-matching loss $\frac1N \sum_n \lVert v_\theta(x_{t_n}, t_n) - (\varepsilon_n - x_{0,n}) \rVert^2$."""
+    r"""The flow-matching loss: mean squared error between the field and the straight path's velocity.
+
+    $$ \mathcal{L}(\theta) = \frac1N \sum_{n=1}^{N} \bigl\lVert v_\theta(x_{t_n}, t_n) - (\varepsilon_n - x_{0,n}) \bigr\rVert^2 $$
+
+    Args:
+        velocity: $v_\theta(x, t)$, taking `(N, D)` and times of shape `(N,)`.
+        x0: data, shape `(N, D)`.
+        eps: noise, shape `(N, D)`.
+        t: times, shape `(N,)`.
+
+    Returns:
+        A scalar tensor (with gradient if `velocity` has parameters).
+
+    Examples:
+        >>> x0, eps, t = torch.zeros(2, 1), torch.ones(2, 1), torch.tensor([0.2, 0.7])
+        >>> float(flow_matching_loss(lambda x, tt: eps - x0, x0, eps, t))  # the true velocity
+        0.0
+
+    References:
+        Flow Matching for Generative Modeling, Y. Lipman, R. T. Q. Chen, H. Ben-Hamu,
+        M. Nickel, M. Le, 2023, <https://arxiv.org/abs/2210.02747>.
+        [Derivation](../flows/continuous.md#flow-matching).
+    """
     # --8<-- [start:loss]
     xt, u = straight_path(x0, eps, t)
     return ((velocity(xt, t) - u) ** 2).sum(-1).mean()  # mean over the batch of |v - u|^2
@@ -73,14 +101,28 @@ def sample_time(
     schedule: Literal["uniform", "logit-normal"] = "uniform",
     generator: torch.Generator | None = None,
 ) -> Tensor:
-    r"""Training times: $t \sim U(0, 1)$, or Stable Diffusion 3's logit-normal $t = \sigma(\xi)$, $\xi \sim \mathcal{N}(0, 1)$.
+    r"""Training times: uniform, or Stable Diffusion 3's logit-normal.
+
+    $$ t \sim U(0, 1) \qquad \text{or} \qquad t = \frac{1}{1 + e^{-\xi}},\ \xi \sim \mathcal{N}(0, 1) $$
 
     The logit-normal puts more weight on the middle of the path, where the conditional mean
     is hardest to learn.
 
-    Example:
+    Args:
+        n: number of times.
+        schedule: `"uniform"` or `"logit-normal"`.
+        generator: source of the randomness.
+
+    Returns:
+        Times in $(0, 1)$, shape `(n,)`.
+
+    Examples:
         >>> sample_time(3, generator=torch.Generator().manual_seed(0)).shape
         torch.Size([3])
+
+    References:
+        Scaling Rectified Flow Transformers for High-Resolution Image Synthesis, P. Esser et al.,
+        2024, <https://arxiv.org/abs/2403.03206>. [Derivation](../flows/continuous.md#diffusion).
     """
     if schedule == "uniform":
         return torch.rand(n, generator=generator)
@@ -103,6 +145,8 @@ def fit_flow_matching(
 ) -> Tensor:
     r"""Fit $v_\theta$ by flow matching with Adam; return the loss of every step.
 
+    $$ \min_\theta\ \mathbb{E}_{x_0, \varepsilon, t} \bigl\lVert v_\theta(x_t, t) - (\varepsilon - x_0) \bigr\rVert^2 $$
+
     With `noise=None` every step pairs its minibatch with fresh $\varepsilon \sim \mathcal{N}(0, I)$
     (independent coupling). With `noise` given, row $n$ of `x0` stays paired with row $n$ of
     `noise`: that is rectified flow's *reflow*, trained on pairs produced by a previous flow.
@@ -120,6 +164,14 @@ def fit_flow_matching(
 
     Returns:
         Loss per step, shape `(steps,)`.
+
+    Examples:
+        >>> from notes.flows.continuous import VelocityField
+        >>> g = torch.Generator().manual_seed(0)
+        >>> v = VelocityField(1, (16,), generator=g)
+        >>> losses = fit_flow_matching(v, torch.randn(256, 1, generator=g), steps=3, generator=g)
+        >>> losses.shape
+        torch.Size([3])
 
     References:
         Flow Straight and Fast: Learning to Generate and Transfer Data with Rectified Flow,
@@ -166,21 +218,42 @@ def euler_sample(velocity: Velocity, eps: Tensor, steps: int) -> Tensor:
     Returns:
         Samples of shape `(N, D)`.
 
-    Example:
+    Examples:
         >>> euler_sample(lambda x, t: x, torch.ones(1, 1), steps=1)  # one step: 1 - 1 * 1
         tensor([[0.]])
+
+    References:
+        Flow Straight and Fast: Learning to Generate and Transfer Data with Rectified Flow,
+        X. Liu, C. Gong, Q. Liu, 2023, <https://arxiv.org/abs/2209.03003>.
+        [Derivation](../flows/continuous.md#euler-steps).
     """
     return odeint(velocity, eps, t0=1.0, t1=0.0, steps=steps, method="euler")[-1]
 
 
 def straightness(velocity: Velocity, eps: Tensor, steps: int = 64) -> Tensor:
-    r"""Per-sample straightness of the ODE path from $\varepsilon$, $\int_0^1 \lVert (z_1 - z_0) - v(z_t, t) \rVert^2 dt$.
+    r"""Per-sample straightness of the ODE path from $\varepsilon$: how far it is from its chord.
+
+    $$ \mathcal{S} = \int_0^1 \bigl\lVert (z_1 - z_0) - v(z_t, t) \bigr\rVert^2\, dt $$
 
     Zero exactly when every path is a straight line run at constant speed, which one Euler
     step then integrates without error. Estimated on the Euler path with `steps` steps.
 
+    Args:
+        velocity: $v(x, t)$.
+        eps: starting noise at $t = 1$, shape `(N, D)`.
+        steps: Euler steps of the path.
+
     Returns:
         Shape `(N,)`.
+
+    Examples:
+        >>> straightness(lambda x, t: torch.ones_like(x), torch.zeros(3, 2))  # a constant field
+        tensor([0., 0., 0.])
+
+    References:
+        Flow Straight and Fast: Learning to Generate and Transfer Data with Rectified Flow,
+        X. Liu, C. Gong, Q. Liu, 2023, <https://arxiv.org/abs/2209.03003>.
+        [Derivation](../flows/continuous.md#straight-paths).
     """
     path = odeint(velocity, eps, t0=1.0, t1=0.0, steps=steps, method="euler")  # (S+1, N, D)
     chord = path[0] - path[-1]  # z_1 - z_0: noise end minus data end
@@ -200,10 +273,22 @@ def gaussian_velocity(mean: float, std: float) -> Velocity:
 
     $$ v(x, t) = \frac{t - (1 - t) s^2}{\sigma_t^2}\, \bigl(x - (1 - t) m\bigr) - m $$
 
-    Example:
+    Args:
+        mean: the data mean $m$.
+        std: the data standard deviation $s > 0$.
+
+    Returns:
+        A callable $v(x, t)$ for `x` of shape `(N, D)` and `t` a scalar or of shape `(N,)`.
+
+    Examples:
         >>> v = gaussian_velocity(2.0, 1.0)
         >>> v(torch.tensor([[3.0]]), torch.tensor(1.0))  # at t = 1: x - m
         tensor([[1.]])
+
+    References:
+        Flow Straight and Fast: Learning to Generate and Transfer Data with Rectified Flow,
+        X. Liu, C. Gong, Q. Liu, 2023, <https://arxiv.org/abs/2209.03003>.
+        [Derivation](../flows/continuous.md#flow-matching).
     """
     if not std > 0:
         raise ValueError(f"std must be > 0, got {std!r}")
@@ -229,7 +314,7 @@ def energy_distance(x: Tensor, y: Tensor) -> Tensor:
     Returns:
         A scalar tensor (float64).
 
-    Example:
+    Examples:
         >>> x = torch.tensor([[0.0], [1.0]])
         >>> float(energy_distance(x, x + 10))  # 2 * 10 - 1 - 1
         18.0
@@ -237,6 +322,7 @@ def energy_distance(x: Tensor, y: Tensor) -> Tensor:
     References:
         Energy statistics: A class of statistics based on distances, G. J. Székely,
         M. L. Rizzo, 2013, <https://doi.org/10.1016/j.jspi.2013.03.018>.
+        [Use on the page](../flows/continuous.md#euler-steps).
     """
     check_data(x)
     check_data(y, x.shape[1], name="y")

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
+from notes.flows._checks import check_data, check_int
 from notes.flows.data import dequantize
-from notes.flows.distributions import Flow, check_data
-from notes.flows.transforms import check_int
+from notes.flows.distributions import Flow
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -34,10 +34,27 @@ __all__ = ["fit", "make_optimizer", "num_threads", "training_step"]
 
 @contextlib.contextmanager
 def num_threads(n: object) -> Iterator[None]:
-    """Run the block with `torch.set_num_threads(n)`, then restore the previous count.
+    r"""Run the block with `torch.set_num_threads(n)`, then restore the previous count.
+
+    $$ \text{threads} \leftarrow n \ \text{ inside the block}, \qquad \text{restored afterwards} $$
 
     Args:
         n: threads for the block, >= 1; None leaves the setting alone.
+
+    Yields:
+        Nothing; the setting holds inside the `with` block.
+
+    Examples:
+        >>> before = torch.get_num_threads()
+        >>> with num_threads(1):
+        ...     torch.get_num_threads()
+        1
+        >>> torch.get_num_threads() == before
+        True
+
+    References:
+        [Training page](../flows/training.md#maximum-likelihood): one thread is faster for
+        these small models.
     """
     if n is None:
         yield
@@ -52,7 +69,26 @@ def num_threads(n: object) -> Iterator[None]:
 
 
 def make_optimizer(model: torch.nn.Module, lr: float = 1e-3) -> torch.optim.Adam:
-    """Adam over the model's parameters, fused into one kernel per step (CPU supports it)."""
+    r"""Adam over the model's trainable parameters, fused into one kernel per step (CPU supports it).
+
+    $$ \theta \leftarrow \theta - \eta\, \frac{\hat m}{\sqrt{\hat v} + \epsilon} $$
+
+    Args:
+        model: the module whose parameters to train.
+        lr: the learning rate $\eta > 0$.
+
+    Returns:
+        A `torch.optim.Adam` with `fused=True`.
+
+    Examples:
+        >>> from notes.flows.transforms import Scaling
+        >>> make_optimizer(Scaling(2), lr=0.01).defaults["fused"]
+        True
+
+    References:
+        Adam: A Method for Stochastic Optimization, D. P. Kingma, J. Ba, 2015,
+        <https://arxiv.org/abs/1412.6980>. [Training page](../flows/training.md#maximum-likelihood).
+    """
     if not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr!r}")
     params = [p for p in model.parameters() if p.requires_grad]
@@ -63,7 +99,9 @@ def make_optimizer(model: torch.nn.Module, lr: float = 1e-3) -> torch.optim.Adam
 
 # --8<-- [start:step]
 def training_step(flow: Flow, optimizer: torch.optim.Optimizer, batch: Tensor) -> Tensor:
-    """One step of maximum likelihood: returns the batch's mean negative log-likelihood (nats).
+    r"""One step of maximum likelihood: returns the batch's mean negative log-likelihood (nats).
+
+    $$ \mathcal{L} = -\frac{1}{B} \sum_{b=1}^{B} \log p_\theta(x_b), \qquad \theta \leftarrow \text{Adam}(\theta, \nabla_\theta \mathcal{L}) $$
 
     Args:
         flow: the model.
@@ -72,6 +110,16 @@ def training_step(flow: Flow, optimizer: torch.optim.Optimizer, batch: Tensor) -
 
     Returns:
         The loss before the update, a detached scalar tensor.
+
+    Examples:
+        >>> from notes.flows import AffineCoupling, Flow
+        >>> flow = Flow([AffineCoupling(2, generator=torch.Generator().manual_seed(0))])
+        >>> loss = training_step(flow, make_optimizer(flow), torch.zeros(4, 2))
+        >>> round(float(loss), 4)  # -log N(0; 0, I) in 2-D: log(2 pi)
+        1.8379
+
+    References:
+        [Training page](../flows/training.md#maximum-likelihood).
     """
     optimizer.zero_grad(set_to_none=True)
     loss = -flow.log_prob(batch).mean()  # L = -(1/B) sum_b log p(x_b)
@@ -96,6 +144,8 @@ def fit(
 ) -> Tensor:
     r"""Train `flow` by maximum likelihood on `x` with Adam; return the loss of every step.
 
+    $$ \min_\theta\ -\frac{1}{B} \sum_{b=1}^{B} \log p_\theta(x_b) \quad \text{over minibatches } \{x_b\} $$
+
     Minibatches are drawn with replacement by `torch.randint` from `generator`; when
     `batch_size >= N` every step uses the full data set. With `levels` set, `x` holds
     integers in $\{0, \dots, Q - 1\}$ and every minibatch is dequantised afresh by
@@ -114,7 +164,7 @@ def fit(
     Returns:
         The loss (mean negative log-likelihood in nats) at each step, shape `(steps,)`.
 
-    Example:
+    Examples:
         >>> from notes.flows import AffineCoupling, Flow, Reverse
         >>> g = torch.Generator().manual_seed(0)
         >>> x = 3 + 0.5 * torch.randn(512, 2, generator=g)  # N((3, 3), 0.25 I)

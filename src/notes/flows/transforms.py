@@ -25,26 +25,18 @@ from torch import Tensor, nn
 from torch.distributions import constraints
 from torch.distributions.transforms import Transform
 
+from notes.flows._checks import check_dim
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
 __all__ = ["Bijection", "BijectionTransform", "Chain", "Logit", "Permutation", "Reverse", "Scaling"]
 
 
-def check_int(value: object, name: str, minimum: int = 1) -> int:
-    """Validate an integer argument: an `int` (not a bool) no smaller than `minimum`."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return value
-
-
-def check_dim(dim: object, name: str = "dim") -> int:
-    """Validate a feature dimension: an int >= 1."""
-    return check_int(dim, name, 1)
-
-
 class Bijection(nn.Module):
     r"""Base class of flow layers: `forward(x) -> (y, ladj)` and `inverse(y) -> x`.
+
+    $$ y = f(x), \qquad \text{ladj} = \log \Bigl\lvert \det \frac{\partial f}{\partial x} \Bigr\rvert, \qquad x = f^{-1}(y) $$
 
     Subclasses implement both methods for inputs of shape `(*, D)`; `ladj` has shape `(*)`.
     The inverse's log-determinant is never written twice: it is minus the forward one at
@@ -52,6 +44,17 @@ class Bijection(nn.Module):
 
     Args:
         dim: the feature dimension $D \ge 1$.
+
+    Examples:
+        >>> layer = Reverse(2)  # a Bijection
+        >>> y, ladj = layer(torch.tensor([[1.0, 2.0]]))
+        >>> layer.inverse(y), ladj
+        (tensor([[1., 2.]]), tensor([0.]))
+
+    References:
+        Normalizing Flows for Probabilistic Modeling and Inference, G. Papamakarios,
+        E. Nalisnick, D. J. Rezende, S. Mohamed, B. Lakshminarayanan, 2021,
+        <https://arxiv.org/abs/1912.02762>. [Derivation](../flows/index.md#composition).
     """
 
     def __init__(self, dim: int) -> None:
@@ -89,7 +92,14 @@ class Bijection(nn.Module):
 class BijectionTransform(Transform):
     r"""A [`Bijection`][notes.flows.transforms.Bijection] seen through torch's `Transform` contract.
 
-    Example:
+    $$ \text{\_call}(x) = f(x), \quad \text{\_inverse}(y) = f^{-1}(y), \quad
+    \text{log\_abs\_det\_jacobian}(x, y) = \log \lvert \det \partial f / \partial x \rvert $$
+
+    Args:
+        bijection: the layer to wrap.
+        cache_size: torch's cache of the last `(x, y)` pair, 0 or 1.
+
+    Examples:
         >>> import torch
         >>> from torch.distributions import Independent, Normal, TransformedDistribution
         >>> layer = Scaling(2)
@@ -101,6 +111,11 @@ class BijectionTransform(Transform):
         >>> z, ladj = layer(x)
         >>> bool(torch.allclose(p.log_prob(x), base.log_prob(z) + ladj))
         True
+
+    References:
+        PyTorch's `torch.distributions.transforms.Transform`,
+        <https://pytorch.org/docs/stable/distributions.html#module-torch.distributions.transforms>.
+        [Derivation](../flows/index.md#change-of-variables).
     """
 
     domain = constraints.independent(constraints.real, 1)  # type: ignore[no-untyped-call]
@@ -149,7 +164,7 @@ class Chain(Bijection):
         layers: the bijections $f_1, \dots, f_K$, in the order they apply to $x$, all of the
             same dimension $D$.
 
-    Example:
+    Examples:
         >>> chain = Chain([Scaling(3), Reverse(3)])
         >>> y, ladj = chain(torch.ones(4, 3))
         >>> y.shape, ladj.shape
@@ -197,13 +212,15 @@ class Chain(Bijection):
 class Permutation(Bijection):
     r"""Reorder the features, $y_i = x_{\pi(i)}$; a permutation has $|\det J| = 1$.
 
+    $$ y = P_\pi x, \qquad \log \lvert \det P_\pi \rvert = 0 $$
+
     Coupling layers leave some features unchanged; a permutation between them lets every
     feature be transformed by some layer.
 
     Args:
         perm: a 1-D integer tensor holding each of $0, \dots, D - 1$ once.
 
-    Example:
+    Examples:
         >>> layer = Permutation(torch.tensor([2, 0, 1]))
         >>> y, ladj = layer(torch.tensor([[10.0, 11.0, 12.0]]))
         >>> y, ladj
@@ -242,14 +259,21 @@ class Permutation(Bijection):
 
 
 class Reverse(Permutation):
-    """Reverse the order of the features: in two dimensions, swap them.
+    r"""Reverse the order of the features: in two dimensions, swap them.
+
+    $$ y_i = x_{D - 1 - i}, \qquad \log \lvert \det J \rvert = 0 $$
 
     Args:
-        dim: the feature dimension $D \\ge 1$.
+        dim: the feature dimension $D \ge 1$.
 
-    Example:
+    Examples:
         >>> Reverse(2)(torch.tensor([[1.0, 2.0]]))[0]
         tensor([[2., 1.]])
+
+    References:
+        NICE: Non-linear Independent Components Estimation, L. Dinh, D. Krueger, Y. Bengio,
+        2014, <https://arxiv.org/abs/1410.8516>.
+        [Derivation](../flows/coupling.md#stacking-and-permutations).
     """
 
     def __init__(self, dim: int) -> None:
@@ -269,7 +293,7 @@ class Scaling(Bijection):
     Args:
         dim: the feature dimension $D$.
 
-    Example:
+    Examples:
         >>> layer = Scaling(2)
         >>> with torch.no_grad():
         ...     _ = layer.log_scale.copy_(torch.tensor([1.0, -1.0]))
@@ -313,7 +337,7 @@ class Logit(Bijection):
         dim: the feature dimension $D$.
         alpha: the margin, $0 \le \alpha < 1/2$.
 
-    Example:
+    Examples:
         >>> layer = Logit(1, alpha=0.0)
         >>> y, ladj = layer(torch.tensor([[0.5]]))
         >>> y, round(float(ladj), 4)  # logit(1/2) = 0, log|dy/dx| = log 4
