@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 
 import torch
@@ -25,7 +26,12 @@ from notes.flows.training import num_threads
 
 def build(generator: torch.Generator) -> Flow:
     """4 affine couplings with alternating masks, MLP 64-64, standard normal base."""
-    return Flow([AffineCoupling(2, alternating_mask(2, k % 2), (64, 64), generator=generator) for k in range(4)])
+    return Flow(
+        [
+            AffineCoupling(2, alternating_mask(2, k % 2), (64, 64), generator=generator)
+            for k in range(4)
+        ]
+    )
 
 
 def main() -> None:
@@ -50,9 +56,11 @@ def main() -> None:
                 training_step(flow, optimizer, batches[i % len(batches)])
             wall.append((time.perf_counter() - w0) / args.steps * 1e3)
             cpu.append((time.process_time() - c0) / args.steps * 1e3)
-    print(f"threads={args.threads} steps/timing={args.steps} timings={args.repeats}")
-    print(f"wall ms/step: median {statistics.median(wall):.3f}  min {min(wall):.3f}")
-    print(f"cpu  ms/step: median {statistics.median(cpu):.3f}  min {min(cpu):.3f}")
+    sys.stdout.write(
+        f"threads={args.threads} steps/timing={args.steps} timings={args.repeats}\n"
+        f"wall ms/step: median {statistics.median(wall):.3f}  min {min(wall):.3f}\n"
+        f"cpu  ms/step: median {statistics.median(cpu):.3f}  min {min(cpu):.3f}\n"
+    )
 
 
 if __name__ == "__main__":

@@ -326,11 +326,11 @@ class Logit(Bijection):
     r"""Map data in $[0, 1]^D$ to $\mathbb{R}^D$: $y = \operatorname{logit}(\alpha + (1 - 2\alpha) x)$.
 
     $$
-    \log\,|\det J| = \sum_{i=1}^{D} \Bigl[\log(1 - 2\alpha) - \log u_i - \log(1 - u_i)\Bigr],
-    \qquad u = \alpha + (1 - 2\alpha)\, x
+    \log\,|\det J| = \sum_{i=1}^{D} \Bigl[\log(1 - 2\alpha) - \log w_i - \log(1 - w_i)\Bigr],
+    \qquad w = \alpha + (1 - 2\alpha)\, x
     $$
 
-    The margin $\alpha$ keeps $u$ away from 0 and 1, where the logit is infinite. Used in
+    The margin $\alpha$ keeps $w$ away from 0 and 1, where the logit is infinite. Used in
     front of a flow for dequantised images (RealNVP, section 4.1).
 
     Args:
@@ -356,7 +356,7 @@ class Logit(Bijection):
         self.alpha = float(alpha)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """Return `(logit(u), log|det J|)` with `u = alpha + (1 - 2 alpha) x`."""
+        """Return `(logit(w), log|det J|)` with `w = alpha + (1 - 2 alpha) x`."""
         self._check(x)
         if x.numel() and not bool(((x >= 0) & (x <= 1)).all()):
             raise ValueError(
@@ -364,10 +364,10 @@ class Logit(Bijection):
                 f"[{float(x.min()):.4g}, {float(x.max()):.4g}]"
             )
         a = self.alpha
-        u = a + (1 - 2 * a) * x
-        log_u, log_1mu = torch.log(u), torch.log1p(-u)
-        ladj = (torch.log(torch.as_tensor(1 - 2 * a, dtype=x.dtype)) - log_u - log_1mu).sum(-1)
-        return log_u - log_1mu, ladj
+        w = a + (1 - 2 * a) * x
+        log_w, log_1mw = torch.log(w), torch.log1p(-w)
+        ladj = (torch.log(torch.as_tensor(1 - 2 * a, dtype=x.dtype)) - log_w - log_1mw).sum(-1)
+        return log_w - log_1mw, ladj  # logit(w) = log w - log(1 - w)
 
     def inverse(self, y: Tensor) -> Tensor:
         """Return `(sigmoid(y) - alpha) / (1 - 2 alpha)`."""
