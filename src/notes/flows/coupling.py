@@ -267,16 +267,14 @@ class AffineCoupling(Bijection):
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Return `(y, sum((1 - m) * s))`."""
         self._check(x)
-        kept = x * self.mask  # m ⊙ x
-        s, t = self._scale_shift(kept)
-        y = kept + self.complement * (x * s.exp() + t)
-        return y, s.sum(-1)
+        s, t = self._scale_shift(x * self.mask)  # s(m ⊙ x), t(m ⊙ x): zero where m = 1
+        # m ⊙ x + (1 - m) ⊙ (x e^s + t) in two operations: on the kept part e^s = 1 and t = 0
+        return x * s.exp() + t, s.sum(-1)
 
     def inverse(self, y: Tensor) -> Tensor:
         """Return `m * y + (1 - m) * (y - t) * exp(-s)`, with s, t computed from `m * y`."""
         self._check(y, "y")
-        kept = y * self.mask  # m ⊙ y = m ⊙ x
-        s, t = self._scale_shift(kept)
-        return kept + self.complement * ((y - t) * torch.exp(-s))
+        s, t = self._scale_shift(y * self.mask)  # m ⊙ y = m ⊙ x, so the same s and t
+        return (y - t) * torch.exp(-s)  # the kept part comes back unchanged: t = 0, s = 0 there
 
     # --8<-- [end:affine]
