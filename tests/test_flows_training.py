@@ -1,0 +1,421 @@
+"""Flows as distributions, maximum-likelihood training, and the data sets of the flow pages."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch.distributions import (
+    Independent,
+    MultivariateNormal,
+    SigmoidTransform,
+    TransformedDistribution,
+    Uniform,
+)
+
+from notes.flows import (
+    ActNorm,
+    AdditiveCoupling,
+    AffineCoupling,
+    Flow,
+    Logit,
+    Reverse,
+    Scaling,
+    bits_per_dim,
+    checkerboard,
+    checkerboard_log_prob,
+    dequantize,
+    eight_gaussians,
+    eight_gaussians_log_prob,
+    fit,
+    fit_gaussian,
+    load_digits,
+    logistic_log_prob,
+    make_optimizer,
+    normal_log_prob,
+    num_threads,
+    sample_base,
+    train_test_split,
+    two_moons,
+    two_moons_log_prob,
+)
+from notes.flows import data as flows_data
+from notes.flows._checks import check_data
+
+
+def _flow(dim: int = 2, base: str = "gaussian", seed: int = 0) -> Flow:
+    g = torch.Generator().manual_seed(seed)
+    layers = [
+        ActNorm(dim),
+        AffineCoupling(dim, generator=g),
+        Reverse(dim),
+        AffineCoupling(dim, generator=g),
+    ]
+    return Flow(layers, base=base)  # type: ignore[arg-type]
+
+
+def test_normal_log_prob_matches_torch():
+    z = torch.randn(7, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    reference = Independent(torch.distributions.Normal(torch.zeros(3, dtype=torch.float64), 1.0), 1)
+    torch.testing.assert_close(normal_log_prob(z), reference.log_prob(z))
+
+
+def test_logistic_log_prob_matches_torch_transformed_uniform():
+    # The standard logistic is the image of U(0, 1) under the logit, the inverse of the sigmoid.
+    z = 4 * torch.randn(7, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    zero, one = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
+    reference = Independent(
+        TransformedDistribution(Uniform(zero, one), [SigmoidTransform().inv]), 1
+    )
+    torch.testing.assert_close(logistic_log_prob(z), reference.log_prob(z))
+
+
+@pytest.mark.parametrize("base", ["gaussian", "logistic"], ids=["gaussian", "logistic"])
+def test_base_samples_have_the_base_variance(base: str):
+    # Var = 1 for the Gaussian, pi^2 / 3 for the logistic; the sample variance of n draws has
+    # standard error sqrt((kurtosis - 1) / n) * Var, kurtosis 3 and 4.2 respectively.
+    n = 200_000
+    z = sample_base(base, n, 1, generator=torch.Generator().manual_seed(2), dtype=torch.float64)  # type: ignore[arg-type]
+    var, kurtosis = (1.0, 3.0) if base == "gaussian" else (math.pi**2 / 3, 4.2)
+    se = math.sqrt((kurtosis - 1) / n) * var
+    assert abs(float(z.var()) - var) < 5 * se
+
+
+def test_flow_log_prob_matches_torch_transformed_distribution():
+    flow = _flow(3).double()
+    x = torch.randn(64, 3, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    with torch.no_grad():
+        flow.log_prob(x)  # initialise actnorm
+        for p in flow.parameters():
+            p.add_(
+                0.3
+                * torch.randn(p.shape, generator=torch.Generator().manual_seed(4), dtype=p.dtype)
+            )
+        base = Independent(torch.distributions.Normal(torch.zeros(3, dtype=torch.float64), 1.0), 1)
+        reference = TransformedDistribution(base, [flow.chain.as_transform().inv])
+        torch.testing.assert_close(flow.log_prob(x), reference.log_prob(x))
+        torch.testing.assert_close(flow(x), flow.log_prob(x))
+
+
+def test_flow_density_integrates_to_one_in_1d():
+    # A 1-D flow (logit, then scaling): the density on (0, 1) integrates to 1 (midpoint rule).
+    layer = Scaling(1)
+    with torch.no_grad():
+        layer.log_scale.fill_(-0.7)
+    flow = Flow([Logit(1, alpha=0.0), layer]).double()
+    n = 200_000
+    x = ((torch.arange(n, dtype=torch.float64) + 0.5) / n).unsqueeze(1)
+    with torch.no_grad():
+        mass = float(flow.log_prob(x).exp().mean())
+    assert abs(mass - 1) < 1e-6
+
+
+def test_sampling_inverts_the_flow():
+    flow = _flow(2).double()
+    flow.log_prob(
+        torch.randn(32, 2, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    )
+    g1, g2 = torch.Generator().manual_seed(6), torch.Generator().manual_seed(6)
+    x = flow.sample(10, generator=g1)
+    z = torch.randn(10, 2, generator=g2, dtype=torch.float64)
+    with torch.no_grad():
+        torch.testing.assert_close(flow.chain(x)[0], z)
+    assert not x.requires_grad
+    assert float(flow.sample(1000, temperature=0.1, generator=g1).std()) < float(x.std())
+
+
+def test_fit_is_deterministic_and_lowers_the_loss():
+    data = two_moons(2048, generator=torch.Generator().manual_seed(7))
+    runs = []
+    for _ in range(2):
+        flow = _flow(2, seed=8)
+        runs.append(fit(flow, data, steps=60, lr=5e-3, generator=torch.Generator().manual_seed(9)))
+    assert torch.equal(runs[0], runs[1])
+    assert float(runs[0][-10:].mean()) < float(runs[0][:10].mean())
+    assert not flow.training
+
+
+def test_fit_with_full_batch_and_dequantisation():
+    v = torch.randint(17, (40, 2), generator=torch.Generator().manual_seed(10)).float()
+    flow = Flow([Logit(2), AdditiveCoupling(2), Scaling(2)], base="logistic")
+    losses = fit(
+        flow, v, steps=3, batch_size=100, levels=17, generator=torch.Generator().manual_seed(0)
+    )
+    assert losses.shape == (3,)
+    assert bool(torch.isfinite(losses).all())
+
+
+def test_num_threads_restores_the_previous_setting():
+    before = torch.get_num_threads()
+    with num_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with num_threads(None):
+        assert torch.get_num_threads() == before
+
+
+def test_fit_gaussian_is_the_maximum_likelihood_fit():
+    g = torch.Generator().manual_seed(11)
+    x = torch.randn(500, 3, generator=g, dtype=torch.float64) @ torch.tensor(
+        dtype=torch.float64, data=[[1.0, 0, 0], [0.5, 1, 0], [0, 0.3, 2]]
+    )
+    fitted = fit_gaussian(x)
+    torch.testing.assert_close(fitted.mean, x.mean(0))
+    torch.testing.assert_close(fitted.covariance_matrix, torch.cov(x.T, correction=0))
+    # The MLE has the highest mean log-likelihood on its own data: any other Gaussian does worse.
+    other = MultivariateNormal(fitted.mean + 0.1, fitted.covariance_matrix * 1.1)
+    assert float(fitted.log_prob(x).mean()) > float(other.log_prob(x).mean())
+
+
+def test_bits_per_dim_of_the_uniform_density_is_log2_of_the_levels():
+    assert bits_per_dim(0.0, 64, 17) == pytest.approx(math.log2(17))
+    assert bits_per_dim(torch.tensor(-64 * math.log(2)), 64, 256) == pytest.approx(9.0)
+
+
+SAMPLERS: dict[str, tuple[Callable[..., torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]] = {
+    "two moons": (two_moons, two_moons_log_prob),
+    "eight gaussians": (eight_gaussians, eight_gaussians_log_prob),
+    "checkerboard": (checkerboard, checkerboard_log_prob),
+}
+
+
+@pytest.mark.parametrize("name", list(SAMPLERS), ids=list(SAMPLERS))
+def test_toy_density_integrates_to_one(name: str):
+    # Midpoint rule on a 200 x 200 grid over [-4, 4]^2: the mass outside is below 1e-6, the
+    # checkerboard's edges fall on grid lines, and the Gaussians (std >= 0.2) are smooth on
+    # the 0.04 grid.
+    _, log_prob = SAMPLERS[name]
+    h = 8 / 200
+    centres = -4 + h * (torch.arange(200, dtype=torch.float64) + 0.5)
+    grid = torch.cartesian_prod(centres, centres)
+    mass = float(log_prob(grid).exp().sum() * h * h)
+    assert abs(mass - 1) < 1e-3
+
+
+@pytest.mark.parametrize("name", list(SAMPLERS), ids=list(SAMPLERS))
+def test_toy_density_is_the_samplers_density(name: str):
+    # Gibbs: E_p[log p] >= E_p[log q] for any q; and the sampler's own density is finite on
+    # its samples. Compare with a fitted Gaussian q, which must score lower (5 standard errors).
+    sampler, log_prob = SAMPLERS[name]
+    x = sampler(20_000, generator=torch.Generator().manual_seed(12))
+    lp = log_prob(x)
+    assert bool(torch.isfinite(lp).all())
+    gap = lp - fit_gaussian(x).log_prob(x.double())
+    assert float(gap.mean()) > 5 * float(gap.std()) / math.sqrt(len(gap))
+
+
+def test_two_moons_quadrature_is_converged_on_samples():
+    # The midpoint rule's error is O(h^2), largest next to the ends of the arcs.
+    x = two_moons(2000, generator=torch.Generator().manual_seed(13))
+    error = (two_moons_log_prob(x) - two_moons_log_prob(x, nodes=4096)).abs()
+    assert float(error.max()) < 2e-3
+
+
+@given(seed=st.integers(0, 2**16), n=st.integers(1, 50))
+@settings(max_examples=10, deadline=None, derandomize=True)
+def test_dequantised_digits_stay_in_their_bins(seed: int, n: int):
+    v = torch.randint(17, (n, 3), generator=torch.Generator().manual_seed(seed))
+    x = dequantize(v, 17, generator=torch.Generator().manual_seed(seed + 1))
+    assert torch.equal(torch.floor(x * 17).long(), v)
+
+
+def test_load_digits_has_17_levels():
+    v = load_digits()
+    assert v.shape == (1797, 64)
+    assert set(v.unique().tolist()) <= set(range(17))
+
+
+def test_load_digits_without_scikit_learn_says_what_to_install(monkeypatch: pytest.MonkeyPatch):
+    def missing(name: str) -> object:
+        raise ImportError(name)
+
+    monkeypatch.setattr(flows_data.importlib, "import_module", missing)
+    with pytest.raises(ImportError, match="load_digits needs scikit-learn"):
+        load_digits()
+
+
+def test_train_test_split_partitions_the_rows():
+    x = torch.arange(20.0).reshape(10, 2)
+    train, test = train_test_split(x, 0.3, generator=torch.Generator().manual_seed(0))
+    assert sorted(torch.cat([train, test])[:, 0].tolist()) == x[:, 0].tolist()
+
+
+def test_check_data_returns_valid_input():
+    x = torch.zeros(3, 2)
+    assert check_data(x, 2) is x
+
+
+BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
+    (
+        "log_prob wrong dim",
+        lambda: _flow(2).log_prob(torch.zeros(4, 3)),
+        ValueError,
+        r"x must have shape \(N, 2\)",
+    ),
+    (
+        "log_prob 1-D",
+        lambda: _flow(2).log_prob(torch.zeros(2)),
+        ValueError,
+        r"x must have shape \(N, 2\)",
+    ),
+    (
+        "log_prob NaN",
+        lambda: _flow(2).log_prob(torch.tensor([[0.0, math.nan]])),
+        ValueError,
+        "x must be finite",
+    ),
+    (
+        "log_prob inf",
+        lambda: _flow(2).log_prob(torch.tensor([[math.inf, 0.0]])),
+        ValueError,
+        "x must be finite",
+    ),
+    (
+        "log_prob integers",
+        lambda: _flow(2).log_prob(torch.zeros(2, 2, dtype=torch.long)),
+        TypeError,
+        "floating dtype",
+    ),
+    (
+        "log_prob list",
+        lambda: _flow(2).log_prob([[0.0, 0.0]]),
+        TypeError,
+        "x must be a torch.Tensor",
+    ),
+    ("flow base", lambda: Flow([Scaling(2)], base="laplace"), ValueError, "base must be"),  # type: ignore[arg-type]
+    ("sample n", lambda: _flow(2).sample(0), ValueError, "n must be an int >= 1"),
+    (
+        "sample temperature",
+        lambda: _flow(2).sample(2, temperature=0.0),
+        ValueError,
+        "temperature must be > 0",
+    ),
+    ("sample_base base", lambda: sample_base("cauchy", 2, 2), ValueError, "base must be"),  # type: ignore[arg-type]
+    ("sample_base n", lambda: sample_base("gaussian", -1, 2), ValueError, "n must be >= 0"),
+    (
+        "fit_gaussian few rows",
+        lambda: fit_gaussian(torch.zeros(2, 2)),
+        ValueError,
+        "more rows than columns",
+    ),
+    ("bits levels", lambda: bits_per_dim(0.0, 4, 1), ValueError, "levels must be an int >= 2"),
+    ("bits dim", lambda: bits_per_dim(0.0, 0, 17), ValueError, "dim must be an int >= 1"),
+    (
+        "fit not a flow",
+        lambda: fit(torch.nn.Linear(2, 2), torch.zeros(4, 2), steps=1),
+        TypeError,
+        "flow must be a Flow",
+    ),
+    (
+        "fit NaN data",
+        lambda: fit(_flow(2), torch.full((4, 2), math.nan), steps=1),
+        ValueError,
+        "x must be finite",
+    ),
+    ("fit wrong dim", lambda: fit(_flow(2), torch.zeros(4, 5), steps=1), ValueError, r"\(N, 2\)"),
+    (
+        "fit steps",
+        lambda: fit(_flow(2), torch.zeros(4, 2), steps=0),
+        ValueError,
+        "steps must be an int >= 1",
+    ),
+    (
+        "fit batch",
+        lambda: fit(_flow(2), torch.zeros(4, 2), steps=1, batch_size=0),
+        ValueError,
+        "batch_size",
+    ),
+    (
+        "fit levels",
+        lambda: fit(_flow(2), torch.zeros(4, 2), steps=1, levels=1),
+        ValueError,
+        "levels must be",
+    ),
+    (
+        "fit lr",
+        lambda: fit(_flow(2), torch.randn(4, 2), steps=1, lr=-1.0),
+        ValueError,
+        "lr must be > 0",
+    ),
+    (
+        "optimizer no params",
+        lambda: make_optimizer(Flow([Reverse(2)])),
+        ValueError,
+        "no trainable parameters",
+    ),
+    ("threads", lambda: num_threads(0).__enter__(), ValueError, "num_threads must be an int >= 1"),
+    ("moons n", lambda: two_moons(0), ValueError, "n must be an int >= 1"),
+    (
+        "moons noise",
+        lambda: two_moons(5, noise=-0.1),
+        ValueError,
+        "noise must be a finite float > 0",
+    ),
+    ("moons noise type", lambda: two_moons(5, noise="big"), TypeError, "noise must be a float"),  # type: ignore[arg-type]
+    (
+        "gaussians std",
+        lambda: eight_gaussians(5, std=math.inf),
+        ValueError,
+        "std must be a finite float > 0",
+    ),
+    ("board n", lambda: checkerboard(2.5), ValueError, "n must be an int"),  # type: ignore[arg-type]
+    ("moons log_prob dim", lambda: two_moons_log_prob(torch.zeros(3, 3)), ValueError, r"\(N, 2\)"),
+    (
+        "gaussians log_prob NaN",
+        lambda: eight_gaussians_log_prob(torch.tensor([[math.nan, 0.0]])),
+        ValueError,
+        "finite",
+    ),
+    ("board log_prob dim", lambda: checkerboard_log_prob(torch.zeros(3)), ValueError, r"\(N, 2\)"),
+    (
+        "dequantize levels",
+        lambda: dequantize(torch.zeros(2, 2), 1),
+        ValueError,
+        "levels must be an int >= 2",
+    ),
+    (
+        "dequantize shape",
+        lambda: dequantize(torch.zeros(2), 17),
+        ValueError,
+        r"q must be a tensor of shape \(N, D\)",
+    ),
+    (
+        "dequantize fraction",
+        lambda: dequantize(torch.tensor([[0.5]]), 17),
+        ValueError,
+        r"integers in \[0, 16\]",
+    ),
+    (
+        "dequantize range",
+        lambda: dequantize(torch.tensor([[17]]), 17),
+        ValueError,
+        r"integers in \[0, 16\]",
+    ),
+    (
+        "split fraction",
+        lambda: train_test_split(torch.zeros(4, 2), 1.0),
+        ValueError,
+        r"test_fraction must be in \(0, 1\)",
+    ),
+    (
+        "split shape",
+        lambda: train_test_split(torch.zeros(4), 0.5),
+        ValueError,
+        r"x must be a tensor of shape",
+    ),
+    ("split empty", lambda: train_test_split(torch.zeros(2, 2), 0.1), ValueError, "empty part"),
+]
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"), [b[1:] for b in BAD_INPUTS], ids=[b[0] for b in BAD_INPUTS]
+)
+def test_bad_input_raises_a_clear_error(
+    make: Callable[[], object], error: type[Exception], match: str
+):
+    with pytest.raises(error, match=match):
+        make()
