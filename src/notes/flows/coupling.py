@@ -148,7 +148,30 @@ def _check_mask(mask: object, dim: int) -> Tensor:
     return mask
 
 
-class AdditiveCoupling(Bijection):
+class _MaskedCoupling(Bijection):
+    """Shared set-up of a coupling layer: the mask, its complement and the network."""
+
+    mask: Tensor
+    complement: Tensor
+    outputs_per_feature: int
+
+    def __init__(
+        self,
+        dim: int,
+        mask: Tensor | None = None,
+        hidden: Sequence[int] = (64, 64),
+        *,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        super().__init__(dim)
+        mask = _check_mask(mask, dim)
+        # m and 1 - m as float buffers, made once rather than at every step.
+        self.register_buffer("mask", mask.float())
+        self.register_buffer("complement", (~mask).float())
+        self.net = mlp(dim, self.outputs_per_feature * dim, hidden, generator=generator)
+
+
+class AdditiveCoupling(_MaskedCoupling):
     r"""NICE's additive coupling: $y = x + (1 - m) \odot t(m \odot x)$, with $\log|\det J| = 0$.
 
     $$
@@ -179,23 +202,7 @@ class AdditiveCoupling(Bijection):
         [Derivation](../flows/coupling.md#additive-coupling).
     """
 
-    mask: Tensor
-    complement: Tensor
-
-    def __init__(
-        self,
-        dim: int,
-        mask: Tensor | None = None,
-        hidden: Sequence[int] = (64, 64),
-        *,
-        generator: torch.Generator | None = None,
-    ) -> None:
-        super().__init__(dim)
-        mask = _check_mask(mask, dim)
-        # m and 1 - m as float buffers, made once rather than at every step.
-        self.register_buffer("mask", mask.float())
-        self.register_buffer("complement", (~mask).float())
-        self.net = mlp(dim, dim, hidden, generator=generator)
+    outputs_per_feature = 1  # t
 
     # --8<-- [start:additive]
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
@@ -213,7 +220,7 @@ class AdditiveCoupling(Bijection):
     # --8<-- [end:additive]
 
 
-class AffineCoupling(Bijection):
+class AffineCoupling(_MaskedCoupling):
     r"""RealNVP's affine coupling, with log-scale $s = \tanh(\cdot)$ bounded in $(-1, 1)$.
 
     $$
@@ -242,22 +249,7 @@ class AffineCoupling(Bijection):
         <https://arxiv.org/abs/1605.08803>. [Derivation](../flows/coupling.md#affine-coupling).
     """
 
-    mask: Tensor
-    complement: Tensor
-
-    def __init__(
-        self,
-        dim: int,
-        mask: Tensor | None = None,
-        hidden: Sequence[int] = (64, 64),
-        *,
-        generator: torch.Generator | None = None,
-    ) -> None:
-        super().__init__(dim)
-        mask = _check_mask(mask, dim)
-        self.register_buffer("mask", mask.float())
-        self.register_buffer("complement", (~mask).float())
-        self.net = mlp(dim, 2 * dim, hidden, generator=generator)
+    outputs_per_feature = 2  # (s, t)
 
     # --8<-- [start:affine]
     def _scale_shift(self, kept: Tensor) -> tuple[Tensor, Tensor]:
