@@ -20,16 +20,16 @@ import posixpath
 import re
 from typing import TYPE_CHECKING, Any
 
+from markdown_source import segments, title  # hooks/ is on sys.path while hooks load
+
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
     from mkdocs.structure.files import Files
     from mkdocs.structure.pages import Page
 
 
-_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})")
 _LABEL = re.compile(r"\\label\{([A-Za-z0-9_:.-]+)\}")
 _EQREF = re.compile(r"\\eqref\{([A-Za-z0-9_:.-]+)\}")
-_TITLE = re.compile(r"^#\s+(.+?)\s*$", re.MULTILINE)
 _DISPLAY = re.compile(r'<div class="arithmatex">\\\[(.*?)\\\]</div>', re.DOTALL)
 _INLINE = re.compile(r'<span class="arithmatex">\\\((.*?)\\\)</span>', re.DOTALL)
 _DEFS = re.compile(r"<defs>(.*?)</defs>", re.DOTALL)
@@ -43,36 +43,15 @@ _cache: dict[tuple[str, bool], str] = {}
 _renderer: Any = None
 
 
-def _prose_segments(markdown: str) -> list[tuple[bool, str]]:
-    """Split Markdown into (is_code, text) runs; fenced code blocks are left untouched."""
-    segments: list[tuple[bool, str]] = []
-    buffer: list[str] = []
-    fence: str | None = None
-    for line in markdown.splitlines(keepends=True):
-        match = _FENCE.match(line)
-        if fence is None and match:
-            segments.append((False, "".join(buffer)))
-            buffer, fence = [line], match["fence"]
-        elif fence is not None and match and match["fence"].startswith(fence[0] * len(fence)):
-            buffer.append(line)
-            if line.strip() == match["fence"]:
-                segments.append((True, "".join(buffer)))
-                buffer, fence = [], None
-        else:
-            buffer.append(line)
-    segments.append((fence is not None, "".join(buffer)))
-    return segments
-
-
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     """Number every labelled equation of the site before any page is rendered."""
     _labels.clear()
     for file in files.documentation_pages():
         source = file.content_string
-        title_match = _TITLE.search(source)
-        title = title_match[1] if title_match else file.src_uri
+        heading = title(source)
+        page_title = heading[1] if heading else file.src_uri
         number = 0
-        for is_code, text in _prose_segments(source):
+        for is_code, text in segments(source):
             if is_code:
                 continue
             for label in _LABEL.findall(text):
@@ -82,7 +61,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
                         f"equation label {label!r} in {file.src_uri} is already used in {other}"
                     )
                 number += 1
-                _labels[label] = (file.src_uri, number, title)
+                _labels[label] = (file.src_uri, number, page_title)
     return files
 
 
@@ -99,7 +78,7 @@ def _reference(label: str, page: Page) -> str:
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     """Tag labelled equations with their number and turn ``\\eqref`` into checked links."""
     out: list[str] = []
-    for is_code, text in _prose_segments(markdown):
+    for is_code, text in segments(markdown):
         if is_code:
             out.append(text)
             continue

@@ -17,6 +17,7 @@ import time
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from markdown_source import fenced_blocks, title  # hooks/ is on sys.path while hooks load
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from mkdocs.structure.files import Files
     from mkdocs.structure.pages import Page
 
-_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})\s*(?P<lang>[\w-]+)(?P<opts>[^\n]*)$")
 _EXEC = re.compile(r"""\bexec=["']?(?:1|true|on|yes)\b""", re.IGNORECASE)
 _HIDE = re.compile(r"\s*#\s*markdown-exec:\s*hide\s*$")
 TIMINGS = "javascripts/timings.js"
@@ -38,30 +38,20 @@ _seconds: dict[str, float] = {}
 def executed_blocks(markdown: str) -> list[str]:
     """The source of every executed Python block of a page, in order, hidden lines kept."""
     blocks: list[str] = []
-    lines = markdown.splitlines()
-    i = 0
-    while i < len(lines):
-        match = _OPEN.match(lines[i])
-        i += 1
-        if not match:
+    for block in fenced_blocks(markdown):
+        language, _, options = block.info.partition(" ")
+        if language not in {"python", "py"} or not _EXEC.search(options):
             continue
-        indent, fence = match["indent"], match["fence"]
-        body: list[str] = []
-        while i < len(lines) and not lines[i].strip().startswith(fence):
-            body.append(lines[i].removeprefix(indent))
-            i += 1
-        i += 1  # the closing fence
-        if match["lang"] in {"python", "py"} and _EXEC.search(match["opts"]):
-            if any("--8<--" in line for line in body):
-                raise ValueError("an executed block cannot include snippets (--8<--)")
-            blocks.append("\n".join(_HIDE.sub("", line) for line in body).strip("\n"))
+        if any("--8<--" in line for line in block.lines):
+            raise ValueError("an executed block cannot include snippets (--8<--)")
+        blocks.append("\n".join(_HIDE.sub("", line) for line in block.lines).strip("\n"))
     return blocks
 
 
-def script_for(title: str, page_url: str, blocks: list[str]) -> str:
+def script_for(page_title: str, page_url: str, blocks: list[str]) -> str:
     """A runnable script from a page's blocks, with a header saying where it comes from."""
     header = (
-        f'"""Code of the notes page "{title}" ({page_url}), in page order.\n\n'
+        f'"""Code of the notes page "{page_title}" ({page_url}), in page order.\n\n'
         "Generated when the site was built; run it with `python` where `notes` is installed\n"
         '(`pip install -e .` in a clone of the project). It prints what the page shows.\n"""\n'
     )
@@ -75,14 +65,13 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         blocks = executed_blocks(file.content_string)
         if not blocks:
             continue
-        source = file.content_string
-        title = re.search(r"^#\s+(.+)$", source, re.MULTILINE)
+        heading = title(file.content_string)
         src = PurePosixPath(file.src_uri)
         script_uri = str(src.with_suffix(".py"))
         if src.stem == "index":  # flows/index.md -> flows/flows.py; index.md -> home.py
             # (never notes.py: a script of that name would shadow the package it imports)
             script_uri = str(src.parent / f"{src.parent.name or 'home'}.py")
-        content = script_for(title[1] if title else file.src_uri, file.url or "/", blocks)
+        content = script_for(heading[1] if heading else file.src_uri, file.url or "/", blocks)
         files.append(File.generated(config, script_uri, content=content))
         _scripts[file.src_uri] = script_uri
     return files
@@ -100,10 +89,10 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         f'<p class="notes-page-code" markdown="span">[:material-download: Download this page\'s '
         f'code]({link}){{ download }} <span class="notes-runtime" data-page="{src}"></span></p>'
     )
-    title = re.search(r"^#\s+.+$", markdown, re.MULTILINE)
-    if title is None:
+    heading = title(markdown)
+    if heading is None:
         return f"{note}\n\n{markdown}"
-    return f"{markdown[: title.end()]}\n\n{note}\n{markdown[title.end() :]}"
+    return f"{markdown[: heading.end()]}\n\n{note}\n{markdown[heading.end() :]}"
 
 
 @event_priority(100)  # first: stop the clock as soon as the HTML exists
