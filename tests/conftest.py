@@ -25,6 +25,14 @@ if IN_CI:
     settings.load_profile("ci")
 
 
+def url_path(src: str) -> str:
+    """The directory URL MkDocs gives a page: ``index.md`` -> "", ``a/b.md`` -> ``a/b/``."""
+    stem = src.removesuffix(".md")
+    if stem == "index" or stem.endswith("/index"):
+        return stem.removesuffix("index")
+    return f"{stem}/"
+
+
 @dataclass(frozen=True)
 class Build:
     """The outcome of one ``mkdocs build --strict``."""

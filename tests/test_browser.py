@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urljoin, urlparse
 
 import pytest
-from conftest import ARTIFACTS
+from conftest import ARTIFACTS, ROOT, url_path
 
 pytestmark = pytest.mark.browser
 
@@ -47,29 +47,10 @@ def server(site: Path) -> Iterator[str]:
     httpd.server_close()
 
 
-def page_paths(site: Path) -> list[str]:
-    """URL paths of every built page (directory URLs), 404 page excluded."""
-    paths = []
-    for html in sorted(site.rglob("index.html")):
-        relative = html.parent.relative_to(site).as_posix()
-        paths.append("" if relative == "." else f"{relative}/")
-    return paths
-
-
 def built_pages() -> list[str]:
-    # Parametrisation needs the list before the site fixture exists: read it from mkdocs.yml's
-    # docs folder instead (one page per Markdown file, directory URLs).
-    docs = Path(__file__).resolve().parent.parent / "docs"
-    paths = []
-    for md in sorted(docs.rglob("*.md")):
-        rel = md.relative_to(docs).with_suffix("").as_posix()
-        if rel == "index":
-            paths.append("")
-        elif rel.endswith("/index"):
-            paths.append(rel.removesuffix("index"))
-        else:
-            paths.append(f"{rel}/")
-    return paths
+    # Parametrisation needs the list before the site is built: one page per Markdown file.
+    docs = ROOT / "docs"
+    return [url_path(md.relative_to(docs).as_posix()) for md in sorted(docs.rglob("*.md"))]
 
 
 @pytest.mark.parametrize("path", built_pages(), ids=lambda p: p or "home")

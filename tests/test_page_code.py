@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, url_path
 
 pytestmark = pytest.mark.build
 
@@ -31,13 +31,6 @@ def pages_with_code() -> list[str]:
     )
 
 
-def html_of(site: Path, src: str) -> Path:
-    stem = src.removesuffix(".md")
-    if stem == "index" or stem.endswith("/index"):
-        return site / stem.removesuffix("index") / "index.html"
-    return site / stem / "index.html"
-
-
 def shown_outputs(page_html: str) -> list[str]:
     """What the page shows as block output, in order: text results and plots."""
     found = [
@@ -52,7 +45,7 @@ def shown_outputs(page_html: str) -> list[str]:
 def test_page_script_runs_alone_and_prints_the_page_output(
     site: Path, src: str, tmp_path: Path
 ) -> None:
-    page = html_of(site, src)
+    page = site / url_path(src) / "index.html"
     page_html = page.read_text(encoding="utf-8")
     link = _DOWNLOAD.search(page_html)
     assert link, f"{src} has code but no download link"
