@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from torch.autograd.functional import jacobian
 from torch.distributions import Independent, Normal, TransformedDistribution
 
+from notes._validate import positive_int
 from notes.flows import (
     ActNorm,
     AdditiveCoupling,
@@ -31,7 +32,6 @@ from notes.flows import (
     checkerboard_mask,
     mlp,
 )
-from notes.flows._checks import check_int
 
 PROPERTY = settings(max_examples=12, deadline=None, derandomize=True)
 
@@ -245,8 +245,8 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
     ("dim bool", lambda: Scaling(True), ValueError, "dim must be an int >= 1"),
     ("dim zero", lambda: Scaling(0), ValueError, "dim must be an int >= 1"),
     (
-        "check_int minimum",
-        lambda: check_int(1, "levels", 2),
+        "positive_int minimum",
+        lambda: positive_int("levels", 1, 2),
         ValueError,
         "levels must be an int >= 2",
     ),

@@ -20,6 +20,8 @@ import math
 
 import torch
 
+from notes._validate import positive_int
+
 __all__ = [
     "attention_entropy",
     "attention_logits",
@@ -41,12 +43,6 @@ def _floating(name: str, x: object, min_dim: int) -> None:
         raise ValueError(
             f"{name} must have >= {min_dim} dims and a non-empty last, got {tuple(x.shape)}"
         )
-
-
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    return value
 
 
 def _scale(scale: object) -> float:
@@ -235,7 +231,7 @@ def projection_stds(
         Transformer", 2020, https://jmlr.org/papers/v21/20-074.html.
         [derivation](../initialization.md#t5)
     """
-    m, d = _positive_int("d_model", d_model), _positive_int("d_head", d_head)
+    m, d = positive_int("d_model", d_model), positive_int("d_head", d_head)
     if parameterization not in ("scaled", "t5"):
         raise ValueError(f"parameterization must be 'scaled' or 't5', got {parameterization!r}")
     std = 1.0 / math.sqrt(m)

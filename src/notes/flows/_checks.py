@@ -5,17 +5,12 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-
-def check_int(value: object, name: str, minimum: int = 1) -> int:
-    """Validate an integer argument: an `int` (not a bool) no smaller than `minimum`."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return value
+from notes._validate import positive_int
 
 
 def check_dim(dim: object, name: str = "dim") -> int:
     """Validate a feature dimension: an int >= 1."""
-    return check_int(dim, name, 1)
+    return positive_int(name, dim)
 
 
 def check_data(x: object, dim: int | None = None, name: str = "x") -> Tensor:

@@ -19,7 +19,8 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from notes.flows._checks import check_data, check_dim, check_int
+from notes._validate import positive_int
+from notes.flows._checks import check_data, check_dim
 from notes.flows.coupling import mlp
 from notes.flows.distributions import normal_log_prob
 
@@ -254,7 +255,7 @@ def odeint(
         D. Duvenaud, 2018, <https://arxiv.org/abs/1806.07366>.
         [Derivation](../flows/continuous.md#continuous-flows).
     """
-    check_int(steps, "steps")
+    positive_int("steps", steps)
     if method not in ("euler", "rk4"):
         raise ValueError(f"method must be 'euler' or 'rk4', got {method!r}")
     check_data(z, name="z")
@@ -316,7 +317,7 @@ def cnf_log_prob(
         [Derivation](../flows/continuous.md#instantaneous-change-of-variables).
     """
     check_data(x)
-    check_int(steps, "steps")
+    positive_int("steps", steps)
     if method not in ("exact", "hutchinson"):
         raise ValueError(f"method must be 'exact' or 'hutchinson', got {method!r}")
     probe = rademacher(x.shape, generator=generator).to(x.dtype) if method == "hutchinson" else None

@@ -16,7 +16,8 @@ import math
 import torch
 from torch import Tensor
 
-from notes.flows._checks import check_data, check_int
+from notes._validate import positive_int
+from notes.flows._checks import check_data
 
 __all__ = [
     "checkerboard",
@@ -34,7 +35,7 @@ _LOG_2PI = math.log(2 * math.pi)
 
 
 def _check_n(n: object) -> int:
-    return check_int(n, "n")
+    return positive_int("n", n)
 
 
 def _check_scale(value: object, name: str) -> float:
@@ -114,7 +115,7 @@ def two_moons_log_prob(x: Tensor, *, noise: float = 0.2, nodes: int = 512) -> Te
     """
     check_data(x, 2)
     noise = _check_scale(noise, "noise")
-    check_int(nodes, "nodes")
+    positive_int("nodes", nodes)
     theta = (torch.arange(nodes, dtype=torch.float64) + 0.5) * math.pi / nodes
     centres = torch.cat([_moon_curve(theta), -_moon_curve(theta)])  # (2 nodes, 2)
     log_terms = _isotropic_log_prob(x, centres, noise)
@@ -266,7 +267,7 @@ def dequantize(q: object, levels: int, *, generator: torch.Generator | None = No
         A note on the evaluation of generative models, L. Theis, A. van den Oord, M. Bethge, 2016,
         <https://arxiv.org/abs/1511.01844>. [Derivation](../flows/coupling.md#dequantisation).
     """
-    check_int(levels, "levels", 2)
+    positive_int("levels", levels, 2)
     if not isinstance(q, Tensor) or q.dim() != 2:
         raise ValueError(f"q must be a tensor of shape (N, D), got {getattr(q, 'shape', q)!r}")
     qf = q.double()

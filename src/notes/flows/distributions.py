@@ -19,7 +19,8 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import MultivariateNormal
 
-from notes.flows._checks import check_data, check_int
+from notes._validate import positive_int
+from notes.flows._checks import check_data
 from notes.flows.transforms import Bijection, Chain
 
 if TYPE_CHECKING:
@@ -183,7 +184,7 @@ class Flow(nn.Module):
 
         A temperature $\tau < 1$ draws from nearer the mode of the base (Glow, section 5).
         """
-        check_int(n, "n")
+        positive_int("n", n)
         if not temperature > 0:
             raise ValueError(f"temperature must be > 0, got {temperature!r}")
         dtype = next(self.parameters(), torch.empty(0)).dtype
@@ -250,7 +251,7 @@ def bits_per_dim(log_prob: Tensor | float, dim: int, levels: int) -> float:
         A note on the evaluation of generative models, L. Theis, A. van den Oord, M. Bethge, 2016,
         <https://arxiv.org/abs/1511.01844>. [Derivation](../flows/coupling.md#dequantisation).
     """
-    check_int(dim, "dim")
-    check_int(levels, "levels", 2)
+    positive_int("dim", dim)
+    positive_int("levels", levels, 2)
     lp = float(log_prob)
     return (-lp + dim * math.log(levels)) / (dim * math.log(2))

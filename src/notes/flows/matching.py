@@ -19,7 +19,8 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from notes.flows._checks import check_data, check_int
+from notes._validate import positive_int
+from notes.flows._checks import check_data
 from notes.flows.continuous import odeint
 from notes.flows.training import make_optimizer, num_threads
 
@@ -184,8 +185,8 @@ def fit_flow_matching(
         check_data(noise, x0.shape[1], name="noise")
         if noise.shape != x0.shape:
             raise ValueError(f"noise must have shape {tuple(x0.shape)}, got {tuple(noise.shape)}")
-    check_int(steps, "steps")
-    check_int(batch_size, "batch_size")
+    positive_int("steps", steps)
+    positive_int("batch_size", batch_size)
     sample_time(1, schedule=schedule)  # validates the schedule before any work
     optimizer = make_optimizer(velocity, lr)
     n, d = x0.shape

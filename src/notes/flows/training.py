@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
-from notes.flows._checks import check_data, check_int
+from notes._validate import positive_int
+from notes.flows._checks import check_data
 from notes.flows.data import dequantize
 from notes.flows.distributions import Flow
 
@@ -59,7 +60,7 @@ def num_threads(n: object) -> Iterator[None]:
     if n is None:
         yield
         return
-    count = check_int(n, "num_threads")
+    count = positive_int("num_threads", n)
     previous = torch.get_num_threads()
     torch.set_num_threads(count)
     try:
@@ -181,10 +182,10 @@ def fit(
     if not isinstance(flow, Flow):
         raise TypeError(f"flow must be a Flow, got {type(flow).__name__}")
     check_data(x, flow.dim)
-    check_int(steps, "steps")
-    check_int(batch_size, "batch_size")
+    positive_int("steps", steps)
+    positive_int("batch_size", batch_size)
     if levels is not None:
-        check_int(levels, "levels", 2)
+        positive_int("levels", levels, 2)
     n = x.shape[0]
     optimizer = make_optimizer(flow, lr)
     losses = torch.empty(steps)

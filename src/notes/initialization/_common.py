@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import torch
@@ -10,22 +9,6 @@ import torch.nn.functional as F
 
 ACTIVATIONS = ("linear", "relu", "leaky_relu", "tanh", "gelu", "selu", "sigmoid")
 """Activation names understood by [`gain`][notes.initialization.gain] and the deep MLP."""
-
-
-def positive_int(name: str, value: object) -> int:
-    """Return `value` if it is an int >= 1, else raise a ValueError naming `name`."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    return value
-
-
-def positive_float(name: str, value: object) -> float:
-    """Return `value` as a float if it is a finite number > 0, else raise naming `name`."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a float, got {type(value).__name__}")
-    if not value > 0 or math.isinf(value):  # also rejects NaN
-        raise ValueError(f"{name} must be > 0 and finite, got {value!r}")
-    return float(value)
 
 
 def floating_tensor(name: str, x: object, dim: int) -> torch.Tensor:

@@ -8,7 +8,8 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from notes.initialization._common import activation_fn, positive_float, positive_int
+from notes._validate import positive_float, positive_int
+from notes.initialization._common import activation_fn
 from notes.initialization.sampling import lecun_std, xavier_std
 
 __all__ = ["gain", "mlp_second_moments", "relu_log_ratio_moments", "second_moment_map"]

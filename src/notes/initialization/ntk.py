@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from notes.initialization._common import floating_tensor, positive_float, positive_int
+from notes._validate import positive_float, positive_int
+from notes.initialization._common import floating_tensor
 
 __all__ = ["two_layer_sgd_step"]
 

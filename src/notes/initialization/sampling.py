@@ -6,7 +6,8 @@ import math
 
 import torch
 
-from notes.initialization._common import check_shape, positive_float, positive_int
+from notes._validate import positive_float, positive_int
+from notes.initialization._common import check_shape
 
 __all__ = [
     "he_std",

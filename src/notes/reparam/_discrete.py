@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import torch
 
+from notes._validate import positive_int
 from notes.reparam._gumbel import gumbel_max, gumbel_softmax
-from notes.reparam._validate import Fn, classes, count, per_sample
+from notes.reparam._validate import Fn, classes, per_sample
 
 __all__ = ["exact_objective", "reinforce_gradients", "relaxed_gradients"]
 
@@ -80,7 +81,7 @@ def reinforce_gradients(
         learning, R. J. Williams, 1992, <https://doi.org/10.1007/BF00992696>.
         [Derivation](../reparameterization.md#the-discrete-case).
     """
-    theta, n = classes(logits, "logits"), count(n)
+    theta, n = classes(logits, "logits"), positive_int("n", n)
     k = gumbel_max(theta, (n,), generator=generator)  # (n, *)
     y = torch.nn.functional.one_hot(k, theta.shape[-1]).to(theta.dtype)  # e_k, (n, *, K)
     fy = per_sample(f, y, torch.Size([n]))  # f(y), (n,)
@@ -127,7 +128,7 @@ def relaxed_gradients(
         <https://arxiv.org/abs/1611.01144>.
         [Derivation](../reparameterization.md#a-small-discrete-optimisation).
     """
-    theta, n = classes(logits, "logits"), count(n)
+    theta, n = classes(logits, "logits"), positive_int("n", n)
     theta_i = theta.detach().expand(n, *theta.shape).clone().requires_grad_()  # (n, *, K)
     y = gumbel_softmax(theta_i, tau, hard, generator=generator)
     fy = per_sample(f, y, torch.Size([n]))  # f(y), (n,)

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 import torch
 
-from notes.reparam._validate import Fn, count, finite, floating, per_sample
+from notes._validate import positive_int
+from notes.reparam._validate import Fn, finite, floating, per_sample
 
 __all__ = ["gaussian_rsample", "pathwise_gradients", "score_function_gradients"]
 
@@ -106,7 +107,7 @@ def score_function_gradients(
         [Derivation](../reparameterization.md#the-continuous-case).
     """
     m, s = _gaussian(mu, sigma)
-    eps = _eps(m, s, (count(n),), generator)  # (n, *)
+    eps = _eps(m, s, (positive_int("n", n),), generator)  # (n, *)
     fz = per_sample(f, m + s * eps, eps.shape)  # f(z)
     # d/dmu log N(z; mu, sigma^2) = eps / sigma,  d/dsigma log N = (eps^2 - 1) / sigma
     return fz * eps / s, fz * (eps**2 - 1) / s
@@ -152,7 +153,7 @@ def pathwise_gradients(
         [Derivation](../reparameterization.md#the-continuous-case).
     """
     m, s = _gaussian(mu, sigma)
-    eps = _eps(m, s, (count(n),), generator)  # (n, *)
+    eps = _eps(m, s, (positive_int("n", n),), generator)  # (n, *)
     m_i = m.detach().expand(eps.shape).clone().requires_grad_()  # one mu per sample, (n, *)
     s_i = s.detach().expand(eps.shape).clone().requires_grad_()  # one sigma per sample
     fz = per_sample(f, m_i + s_i * eps, eps.shape)  # f(mu + sigma eps)

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 import torch
 
-from notes.reparam._validate import classes, floating, positive, simplex_tolerance
+from notes._validate import positive_float
+from notes.reparam._validate import classes, floating, simplex_tolerance
 
 __all__ = ["concrete_log_prob", "gumbel", "gumbel_max", "gumbel_softmax", "probs_to_logits"]
 
@@ -165,7 +166,7 @@ def gumbel_softmax(
         A. Courville, 2013, <https://arxiv.org/abs/1308.3432>.
         [Derivation](../reparameterization.md#gumbel-softmax).
     """
-    theta, tau = classes(logits, "logits", dim), positive(tau, "tau")
+    theta, tau = classes(logits, "logits", dim), positive_float("tau", tau)
     e = _exponential(theta, generator)  # E ~ Exp(1), so g = -log E ~ Gumbel(0, 1)
     s = (theta - e.log_()).div_(tau)  # (theta + g) / tau, divided in place
     y = s.softmax(dim).to(theta.dtype)
@@ -204,7 +205,7 @@ def concrete_log_prob(y: torch.Tensor, logits: torch.Tensor, tau: float) -> torc
         C. J. Maddison, A. Mnih and Y. W. Teh, 2017, <https://arxiv.org/abs/1611.00712>.
         [Derivation](../reparameterization.md#the-density-of-a-relaxed-sample).
     """
-    theta, tau, y = classes(logits, "logits"), positive(tau, "tau"), floating(y, "y")
+    theta, tau, y = classes(logits, "logits"), positive_float("tau", tau), floating(y, "y")
     k = theta.shape[-1]
     if y.dim() == 0 or y.shape[-1] != k:
         raise ValueError(f"y must have K = {k} classes in its last dimension, got {tuple(y.shape)}")

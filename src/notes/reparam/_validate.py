@@ -40,22 +40,6 @@ def classes(x: object, name: str, dim: int = -1) -> torch.Tensor:
     return t
 
 
-def positive(value: object, name: str) -> float:
-    """A finite float > 0."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a float, got {type(value).__name__}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be > 0 and finite, got {value}")
-    return float(value)
-
-
-def count(n: object, name: str = "n") -> int:
-    """An int >= 1."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {n!r}")
-    return n
-
-
 def simplex_tolerance(dtype: torch.dtype) -> float:
     """How far from one a sum of probabilities may be: sqrt(machine epsilon)."""
     return math.sqrt(torch.finfo(dtype).eps)

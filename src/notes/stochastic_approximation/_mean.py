@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from notes._validate import positive_int
 from notes.stochastic_approximation import _validate as check
 
 
@@ -86,7 +87,7 @@ def power_steps(
     References:
         [derivation](../stochastic-approximation.md#rm-conditions)
     """
-    check.count("num_steps", num_steps)
+    positive_int("num_steps", num_steps)
     check.real("p", p, strict=False)
     check.real("scale", scale)
     check.real("offset", offset, strict=False)
@@ -142,7 +143,7 @@ def constant_steps(num_steps: int, a: float, *, dtype: torch.dtype = torch.float
     References:
         [derivation](../stochastic-approximation.md#rm-conditions)
     """
-    check.count("num_steps", num_steps)
+    positive_int("num_steps", num_steps)
     check.real("a", a)
     if not dtype.is_floating_point:
         raise TypeError(f"dtype must be a floating dtype, got {dtype}")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from notes._validate import positive_int
 from notes.stochastic_approximation import _validate as check
 
 #: A mini-batch gradient: ``grad(w, batch)`` with ``w`` (*, d) and ``batch`` (*, m, p) returns
@@ -77,7 +78,7 @@ def sample_batches(
         [derivation](../stochastic-approximation.md#finite-data)
     """
     for name, value in (("n", n), ("num_steps", num_steps), ("batch_size", batch_size)):
-        check.count(name, value)
+        positive_int(name, value)
     return torch.randint(n, (num_steps, *runs, batch_size), generator=generator)
 
 
@@ -123,7 +124,7 @@ def mbgd(
     """
     check.data_set(data)
     check.start(w1)
-    check.count("batch_size", batch_size)
+    positive_int("batch_size", batch_size)
     a = check.step_list(steps)
     idx = sample_batches(data.shape[0], len(a), batch_size, runs=w1.shape[:-1], generator=generator)
     w = w1.clone()

@@ -17,13 +17,6 @@ def floating(name: str, value: object) -> Tensor:
     return value
 
 
-def count(name: str, value: object) -> int:
-    """Return ``value`` if it is an int >= 1, else raise ``ValueError``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    return value
-
-
 def real(name: str, value: float, *, minimum: float = 0.0, strict: bool = True) -> float:
     """Return ``value`` if it is finite and > ``minimum`` (>= if not strict)."""
     ok = math.isfinite(value) and (value > minimum if strict else value >= minimum)
