@@ -47,6 +47,13 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs, env=BUILD_ENV)
 
 
+@nox.session(python="3.11", default=False)
+def bench(session: nox.Session) -> None:
+    """Time notes against plain-PyTorch references; print the table, write build/bench.json."""
+    _install(session, "docs")
+    session.run("python", "benchmarks/speed.py", "--json", "build/bench.json", *session.posargs)
+
+
 @nox.session(python="3.11", default=True)
 def docs(session: nox.Session) -> None:
     """Build the site strictly into site/."""

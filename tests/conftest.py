@@ -26,15 +26,14 @@ if IN_CI:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the timing tests first, on a quiet machine.
+    """Run the speed tests first, before Chromium or the site build starts.
 
-    Later tests start Chromium (kept open for the session), serve the site from a thread and
-    fill the heap; measured on this 2-core machine, a benchmark run after them had a median
-    10-35% slower than the same benchmark run alone. The budgets are for the step itself, so
-    the benchmarks run before anything else is started. The sort is stable: every other test
-    keeps its order.
+    The speed tests gate on ratios measured in one run, which load does not bias much; still,
+    they are less noisy on a quiet machine, and later tests start Chromium (kept open for the
+    session), serve the site from a thread and fill the heap. The sort is stable: every other
+    test keeps its order.
     """
-    items.sort(key=lambda item: "benchmark" not in getattr(item, "fixturenames", ()))
+    items.sort(key=lambda item: item.get_closest_marker("speed") is None)
 
 
 def url_path(src: str) -> str:

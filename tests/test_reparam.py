@@ -10,13 +10,11 @@ p-value below 1e-3, fixed before running; every random draw has its own seeded g
 from __future__ import annotations
 
 import math
-import timeit
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from pytest_benchmark.fixture import BenchmarkFixture
 from torch.distributions import Categorical, Gumbel, Normal, RelaxedOneHotCategorical
 
 from notes.checks import assert_mean
@@ -719,51 +717,3 @@ P2 = torch.tensor([0.5, 0.5])
 def test_bad_counts_raise_a_clear_error(call: object, error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
         call()
-
-
-# --- speed ---------------------------------------------------------------------------------------
-SHAPE = (1024, 10)
-IMPLEMENTATIONS = {
-    "notes": lambda x, hard: gumbel_softmax(x, 0.5, hard),
-    "torch": lambda x, hard: F.gumbel_softmax(x, 0.5, hard),
-}
-
-
-@pytest.mark.parametrize("hard", [False, True], ids=["soft", "hard"])
-@pytest.mark.parametrize("name", list(IMPLEMENTATIONS), ids=list(IMPLEMENTATIONS))
-def test_gumbel_softmax_benchmark(benchmark: BenchmarkFixture, name: str, hard: bool) -> None:
-    """Timings of ours and torch's on the same (1024, 10) float32 logits, side by side."""
-    benchmark.group = f"gumbel_softmax {SHAPE} {'hard' if hard else 'soft'}"
-    logits = torch.randn(SHAPE, generator=gen(42))
-    y = benchmark(IMPLEMENTATIONS[name], logits, hard)
-    assert y.shape == SHAPE
-
-
-@pytest.mark.parametrize("hard", [False, True], ids=["soft", "hard"])
-def test_gumbel_softmax_is_no_slower_than_torch(hard: bool) -> None:
-    # Comparison rule: single calls of the two implementations alternate, 300 times each, and
-    # each is represented by its fastest call. Other processes can only add time to a call,
-    # never remove it, so on a shared machine the minimum over many short calls is the
-    # estimate of the uncontended cost least disturbed by load (a call of ~0.3 ms often runs
-    # between two preemptions, a round of many calls rarely does), and on an idle CI machine it
-    # is simply the cost. Alternating keeps a burst of load from landing on one side only. Ours
-    # must not be slower than torch's, with no tolerance added: it draws its noise by
-    # inverting a uniform, several times cheaper than torch's Tensor.exponential_, and is
-    # about half as costly on this shape. The comparison runs on one intra-op thread: with two
-    # threads on a loaded two-core machine a parallel region can wait a whole time slice for its
-    # second thread, which times the scheduler rather than the code (seen here: 10-20 ms calls).
-    # test_gumbel_softmax_benchmark above reports the default-thread figures.
-    logits = torch.randn(SHAPE, generator=gen(43))
-    best = dict.fromkeys(IMPLEMENTATIONS, math.inf)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        for _ in range(300):
-            for name, fn in IMPLEMENTATIONS.items():
-                seconds = timeit.timeit(lambda fn=fn: fn(logits, hard), number=1)
-                best[name] = min(best[name], seconds)
-    finally:
-        torch.set_num_threads(threads)
-    assert best["notes"] <= best["torch"], (
-        f"ours {best['notes'] * 1e6:.1f} us vs torch {best['torch'] * 1e6:.1f} us per call"
-    )

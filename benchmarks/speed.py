@@ -1,0 +1,242 @@
+"""Speed as ratios: `notes` against a plain-PyTorch reference, timed in turn, round by round.
+
+This machine's speed drifts by half from minute to minute, so an absolute time says little
+about the code. Two implementations timed in alternation, round after round, see the same
+machine: the ratio of their times in one round is nearly free of the drift, and the spread of
+the per-round ratios says how well the ratio is known.
+
+Each case pairs a `notes` call with a reference written here in plain PyTorch:
+
+- ``flow_step``: one maximum-likelihood training step of a 2-D flow of 4 affine couplings
+  (alternating masks, MLP 64-64, batch 256, Adam), `notes.flows` against the same model written
+  as a textbook RealNVP with `nn.Linear` layers and torch's default Adam;
+- ``gumbel_softmax`` and ``gumbel_softmax_hard``: a soft and a straight-through Gumbel-Softmax
+  sample of (1024, 10) logits, `notes.reparam` against `torch.nn.functional.gumbel_softmax`.
+
+Run ``python3 -m nox -s bench`` (or ``python benchmarks/speed.py`` where `notes` is installed):
+it prints a table of absolute times and ratios and writes it to ``build/bench.json``.
+`tests/test_speed.py` gates on the ratios only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from notes.flows import AffineCoupling, Flow, alternating_mask, make_optimizer, training_step
+from notes.flows.training import num_threads
+from notes.reparam import gumbel_softmax
+
+Step = Callable[[], object]
+
+# The statistic is the mean of the per-round log-ratios; a gate allows K standard errors of it.
+K_STANDARD_ERRORS = 5.0
+
+
+# --- case 1: a flow's training step -----------------------------------------------------------
+class _PlainCoupling(nn.Module):
+    """RealNVP's affine coupling written directly: y_B = x_B exp(tanh s(x_A)) + t(x_A)."""
+
+    def __init__(self, mask: torch.Tensor, generator: torch.Generator) -> None:
+        super().__init__()
+        self.register_buffer("mask", mask.float())
+        self.net = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU())
+        self.out = nn.Linear(64, 4)
+        with torch.no_grad():
+            for layer in (self.net[0], self.net[2]):
+                bound = 1 / math.sqrt(layer.in_features)
+                layer.weight.uniform_(-bound, bound, generator=generator)
+                layer.bias.uniform_(-bound, bound, generator=generator)
+            self.out.weight.zero_()
+            self.out.bias.zero_()
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        m = self.mask
+        s, t = self.out(self.net(x * m)).chunk(2, dim=-1)
+        s = torch.tanh(s) * (1 - m)
+        t = t * (1 - m)
+        return m * x + (1 - m) * (x * torch.exp(s) + t), s.sum(-1)
+
+
+class _PlainFlow(nn.Module):
+    def __init__(self, generator: torch.Generator) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList(
+            _PlainCoupling(alternating_mask(2, k % 2), generator) for k in range(4)
+        )
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        ladj = x.new_zeros(x.shape[0])
+        for layer in self.layers:
+            x, step = layer(x)
+            ladj = ladj + step
+        return -0.5 * (x**2).sum(-1) - math.log(2 * math.pi) + ladj
+
+
+def flow_step_pair() -> tuple[Step, Step]:
+    """One training step each: notes' flow, and the plain-PyTorch flow of the same size."""
+    g = torch.Generator().manual_seed(0)
+    flow = Flow(
+        [AffineCoupling(2, alternating_mask(2, k % 2), (64, 64), generator=g) for k in range(4)]
+    )
+    optimizer = make_optimizer(flow, lr=1e-3)
+    plain = _PlainFlow(g)
+    plain_optimizer = torch.optim.Adam(plain.parameters(), lr=1e-3)
+    batches = torch.randn(20 * 256, 2, generator=g).split(256)
+    counter = {"ours": 0, "reference": 0}
+
+    def ours() -> None:
+        counter["ours"] += 1
+        training_step(flow, optimizer, batches[counter["ours"] % len(batches)])
+
+    def reference() -> None:
+        counter["reference"] += 1
+        batch = batches[counter["reference"] % len(batches)]
+        plain_optimizer.zero_grad(set_to_none=True)
+        loss = -plain.log_prob(batch).mean()
+        loss.backward()  # type: ignore[no-untyped-call]
+        plain_optimizer.step()
+
+    return ours, reference
+
+
+# --- case 2: a Gumbel-Softmax sample ----------------------------------------------------------
+def _gumbel_softmax_pair(hard: bool) -> tuple[Step, Step]:
+    """A sample each from (1024, 10) logits: notes' `gumbel_softmax`, and torch's."""
+    logits = torch.randn(1024, 10, generator=torch.Generator().manual_seed(0))
+    g = torch.Generator().manual_seed(1)
+    torch.manual_seed(1)  # torch's gumbel_softmax draws from the global generator
+
+    def ours() -> None:
+        gumbel_softmax(logits, 0.5, hard, generator=g)
+
+    def reference() -> None:
+        torch.nn.functional.gumbel_softmax(logits, tau=0.5, hard=hard)
+
+    return ours, reference
+
+
+def gumbel_softmax_pair() -> tuple[Step, Step]:
+    """A soft sample each."""
+    return _gumbel_softmax_pair(hard=False)
+
+
+def gumbel_softmax_hard_pair() -> tuple[Step, Step]:
+    """A straight-through (hard) sample each."""
+    return _gumbel_softmax_pair(hard=True)
+
+
+CASES: dict[str, Callable[[], tuple[Step, Step]]] = {
+    "flow_step": flow_step_pair,
+    "gumbel_softmax": gumbel_softmax_pair,
+    "gumbel_softmax_hard": gumbel_softmax_hard_pair,
+}
+DEFAULT_ROUNDS = {"flow_step": 120, "gumbel_softmax": 100, "gumbel_softmax_hard": 100}
+DEFAULT_ITERATIONS = {"flow_step": 20, "gumbel_softmax": 50, "gumbel_softmax_hard": 50}
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """Per-call times (seconds) of `notes` and the reference, and their ratio, from one run."""
+
+    case: str
+    rounds: int
+    iterations: int
+    ours_median: float
+    reference_median: float
+    ratio: float  # exp(mean of per-round log-ratios): the geometric mean of ours / reference
+    log_ratio_se: float  # standard error of that mean (from the round-to-round spread)
+
+    @property
+    def upper(self) -> float:
+        """The ratio's upper bound at `K_STANDARD_ERRORS` standard errors."""
+        return math.exp(math.log(self.ratio) + K_STANDARD_ERRORS * self.log_ratio_se)
+
+    def report(self) -> str:
+        return (
+            f"{self.case}: ours {self.ours_median * 1e6:.1f} us, reference "
+            f"{self.reference_median * 1e6:.1f} us per call; ratio {self.ratio:.3f} "
+            f"(upper bound {self.upper:.3f} at {K_STANDARD_ERRORS:g} standard errors, "
+            f"{self.rounds} interleaved rounds of {self.iterations} calls)"
+        )
+
+
+def _time(step: Step, iterations: int) -> float:
+    start = time.perf_counter()
+    for _ in range(iterations):
+        step()
+    return (time.perf_counter() - start) / iterations
+
+
+def measure(case: str, rounds: int | None = None, iterations: int | None = None) -> Ratio:
+    """Time `notes` and the reference of `case` in turn, `rounds` times, on one CPU thread.
+
+    Each round times `iterations` calls of one, then of the other; the order alternates from
+    round to round so that neither always runs second. Garbage left by earlier work is frozen
+    out of the collector first, so that both are timed as in a fresh process.
+    """
+    rounds = rounds or DEFAULT_ROUNDS[case]
+    iterations = iterations or DEFAULT_ITERATIONS[case]
+    ours, reference = CASES[case]()
+    gc.collect()
+    gc.freeze()
+    try:
+        with num_threads(1):
+            for _ in range(5):  # warm-up: allocator, optimizer state
+                _time(ours, iterations)
+                _time(reference, iterations)
+            t_ours, t_ref = [], []
+            for r in range(rounds):
+                if r % 2:
+                    t_ref.append(_time(reference, iterations))
+                    t_ours.append(_time(ours, iterations))
+                else:
+                    t_ours.append(_time(ours, iterations))
+                    t_ref.append(_time(reference, iterations))
+    finally:
+        gc.unfreeze()
+    logs = [math.log(a / b) for a, b in zip(t_ours, t_ref, strict=True)]
+    return Ratio(
+        case=case,
+        rounds=rounds,
+        iterations=iterations,
+        ours_median=statistics.median(t_ours),
+        reference_median=statistics.median(t_ref),
+        ratio=math.exp(statistics.fmean(logs)),
+        log_ratio_se=statistics.stdev(logs) / math.sqrt(rounds),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--json", type=Path, default=Path("build/bench.json"))
+    args = parser.parse_args()
+    results = [measure(case, args.rounds) for case in CASES]
+    header = f"{'case':<16}{'ours (us)':>12}{'reference (us)':>16}{'ratio':>8}{'upper':>8}"
+    lines = [header, "-" * len(header)]
+    lines += [
+        f"{r.case:<16}{r.ours_median * 1e6:>12.1f}{r.reference_median * 1e6:>16.1f}"
+        f"{r.ratio:>8.3f}{r.upper:>8.3f}"
+        for r in results
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    payload = [{**asdict(r), "upper": r.upper} for r in results]
+    args.json.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    sys.stdout.write(f"written to {args.json}\n")
+
+
+if __name__ == "__main__":
+    main()

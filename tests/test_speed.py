@@ -1,0 +1,61 @@
+"""Speed, as ratios measured in one run: `notes` against plain-PyTorch references.
+
+No test here asserts an absolute time: this machine's speed drifts by half from minute to
+minute. `benchmarks/speed.py` times `notes` and a reference in turn, round by round, and
+reports the geometric mean of the per-round ratios with its standard error (from the
+round-to-round spread). A test fails when the ratio exceeds its budget by more than
+5 standard errors: drift and load widen the bound rather than fail the test, while a real
+slowdown past the budget fails it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _speed_module():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("notes_speed", ROOT / "benchmarks" / "speed.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["notes_speed"] = module  # dataclasses look the module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+speed = _speed_module()
+
+# Budgets: notes must be no slower than the plain-PyTorch reference of the same computation.
+# Measured ratios (ours / reference): flow step 0.73-0.84, gumbel_softmax 0.46-0.75.
+BUDGETS = {"flow_step": 1.0, "gumbel_softmax": 1.0, "gumbel_softmax_hard": 1.0}
+
+
+@pytest.mark.speed
+@pytest.mark.parametrize("case", sorted(BUDGETS))
+def test_notes_is_no_slower_than_the_plain_pytorch_reference(case: str) -> None:
+    result = speed.measure(case)
+    print(result.report())
+    lower = math.exp(math.log(result.ratio) - speed.K_STANDARD_ERRORS * result.log_ratio_se)
+    assert lower <= BUDGETS[case], (
+        f"{result.report()}: even {speed.K_STANDARD_ERRORS:g} standard errors below, the "
+        f"ratio {lower:.3f} exceeds its budget {BUDGETS[case]}"
+    )
+
+
+def test_the_gate_rejects_a_reference_twice_as_fast() -> None:
+    """The gate can fail: against a reference that does half the work, notes is slower."""
+    ours, _ = speed.CASES["gumbel_softmax"]()
+    speed.CASES["half"] = lambda: (lambda: (ours(), ours()), ours)
+    try:
+        result = speed.measure("half", rounds=30, iterations=100)
+    finally:
+        del speed.CASES["half"]
+    lower = math.exp(math.log(result.ratio) - speed.K_STANDARD_ERRORS * result.log_ratio_se)
+    assert lower > 1.0, result.report()
