@@ -82,9 +82,30 @@ def offline(session: nox.Session) -> None:
 
 @nox.session(python="3.11", default=False)
 def serve(session: nox.Session) -> None:
-    """Preview the site with live reload on http://127.0.0.1:8000."""
+    """Preview on http://127.0.0.1:8000: rebuilds on save, re-running only the code that changed.
+
+    ``NOTES_PREVIEW=1`` turns on hooks/preview.py's cache of block outputs; src/ is watched too.
+    """
     _install(session, "docs")
-    session.run("mkdocs", "serve", "--dev-addr", "127.0.0.1:8000", *session.posargs)
+    session.run(
+        "mkdocs",
+        "serve",
+        "--dev-addr",
+        "127.0.0.1:8000",
+        "--watch",
+        "src",
+        *session.posargs,
+        env={**BUILD_ENV, "NOTES_PREVIEW": "1"},
+    )
+
+
+@nox.session(python="3.11", default=False)
+def pdf(session: nox.Session) -> None:
+    """Build the site and print it with Chromium into build/notes.pdf (a bookmark per page)."""
+    _install(session, "docs", "pdf")
+    target = ROOT / "build" / "pdf-site"
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(target), env=BUILD_ENV)
+    session.run("python", "scripts/pdf.py", "--site", str(target), "--out", "build/notes.pdf")
 
 
 @nox.session(python="3.11", default=True)

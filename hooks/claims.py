@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from pathlib import Path
@@ -19,8 +20,6 @@ from typing import TYPE_CHECKING, Any
 from markdown_source import segments  # hooks/ is on sys.path while hooks load
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, InclusionLevel
-
-import notes.checks
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -68,7 +67,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     global _ledger_built  # noqa: PLW0603
     _ledger_built = False
     _done.clear()
-    notes.checks._LEDGER.clear()
+    _checks()._LEDGER.clear()
     files.append(
         File.generated(
             config, LEDGER, content="# Claims ledger\n", inclusion=InclusionLevel.NOT_IN_NAV
@@ -84,7 +83,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         return _ledger_markdown(src)
     if _ledger_built and src != LEDGER:
         raise PluginError(f"{src} was converted after the claims ledger: its claims are missing")
-    notes.checks._LEDGER[:] = [r for r in notes.checks._LEDGER if r["page"] != src]
+    _checks()._LEDGER[:] = [r for r in _checks()._LEDGER if r["page"] != src]
     instrumented, _block_heading[src] = _instrument(src, markdown)
     return instrumented
 
@@ -92,7 +91,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     """Map each block to the anchor of the heading it sits under; stop attributing claims."""
     src = page.file.src_uri
-    notes.checks._at(None, None)
+    _checks()._at(None, None)
     _titles[src] = page.title or src
     anchors: list[str] = []
     stack = list(reversed(list(page.toc)))
@@ -115,7 +114,7 @@ def _cell(text: object) -> str:
 
 def _rows() -> list[dict[str, Any]]:
     rows = []
-    for record in notes.checks._LEDGER:
+    for record in _checks()._LEDGER:
         page, block = record["page"], record["block"]
         if page is None:
             continue
@@ -181,3 +180,8 @@ def on_post_build(config: MkDocsConfig) -> None:
         f"({sum(1 for r in rows if r['alternative'])} alternatives rejected); "
         f"{unstated} checks without a stated basis"
     )
+
+
+def _checks() -> Any:
+    """`notes.checks` as imported now (the preview may re-import the package between builds)."""
+    return importlib.import_module("notes.checks")

@@ -50,7 +50,8 @@ def server(site: Path) -> Iterator[str]:
 def built_pages() -> list[str]:
     # Parametrisation needs the list before the site is built: one page per Markdown file.
     docs = ROOT / "docs"
-    return [url_path(md.relative_to(docs).as_posix()) for md in sorted(docs.rglob("*.md"))]
+    pages = [url_path(md.relative_to(docs).as_posix()) for md in sorted(docs.rglob("*.md"))]
+    return [*pages, "claims/"]  # the claims ledger is generated while the site is built
 
 
 @pytest.mark.parametrize("path", built_pages(), ids=lambda p: p or "home")
@@ -129,3 +130,52 @@ def test_dark_mode_toggle_switches_scheme(browser: Any, server: str) -> None:
     page.reload(wait_until="networkidle")
     assert body.get_attribute("data-md-color-scheme") == "slate"
     context.close()
+
+
+# Every code block (source) and every printed result, by its scroll and client widths.
+BLOCK_WIDTHS_JS = """() => [...document.querySelectorAll("article pre > code")].map((code) => ({
+  kind: code.closest("div[class*='language-']")?.className.match(/language-(\\w+)/)?.[1] ?? "",
+  scroll: code.scrollWidth,
+  client: code.clientWidth,
+  line: code.innerText.split("\\n").reduce((a, b) => (a.length >= b.length ? a : b), ""),
+}))"""
+
+
+@pytest.mark.parametrize("path", built_pages(), ids=lambda p: p or "home")
+def test_no_code_or_result_block_scrolls_sideways_at_1280_px(
+    browser: Any, server: str, path: str
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server + path, wait_until="networkidle")
+    blocks = page.evaluate(BLOCK_WIDTHS_JS)
+    page.close()
+    cut = [b for b in blocks if b["scroll"] > b["client"] + 1]
+    assert cut == [], f"{path}: {len(cut)} of {len(blocks)} blocks scroll sideways: {cut[:3]}"
+
+
+@pytest.mark.parametrize("path", built_pages(), ids=lambda p: p or "home")
+def test_result_blocks_wrap_on_a_phone(browser: Any, server: str, path: str) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(server + path, wait_until="networkidle")
+    blocks = [b for b in page.evaluate(BLOCK_WIDTHS_JS) if b["kind"] == "text"]
+    page.close()
+    cut = [b for b in blocks if b["scroll"] > b["client"] + 1]
+    assert cut == [], f"{path}: {len(cut)} of {len(blocks)} results hide their ends: {cut[:3]}"
+
+
+def test_figure_code_is_folded_under_the_figure(browser: Any, server: str) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server, wait_until="networkidle")  # the home page has one figure
+    figure = page.locator("div.notes-figure").first
+    details = figure.locator("details.notes-figure-code")
+    assert details.count() == 1
+    assert details.get_attribute("open") is None, "the figure's code starts folded"
+    assert not details.locator("pre").is_visible()
+    # The figure comes before its code, and the folded code opens with a click.
+    order = figure.evaluate(
+        "(el) => el.querySelector('svg').compareDocumentPosition(el.querySelector('details'))"
+    )
+    assert order & 4, "the code should follow the figure"
+    details.locator("summary").click()
+    assert "to_svg(" in details.locator("pre").inner_text()
+    page.close()

@@ -31,7 +31,7 @@ from cycler import cycler
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["PALETTE", "figure", "to_svg"]
+__all__ = ["PALETTE", "RASTER_THRESHOLD", "figure", "to_svg"]
 
 #: Line colours chosen to keep contrast on both a white and a near-black page
 #: (mid-lightness hues, colour-blind safe order after Okabe and Ito).
@@ -94,8 +94,26 @@ def figure(nrows: int = 1, ncols: int = 1, *, width: float = 6.4, height: float 
     return fig, ax
 
 
+#: A collection (scatter, hexbin, mesh) with more elements than this is drawn as an image
+#: inside the SVG: thousands of vector markers weigh ~100 bytes each, an image a fraction.
+RASTER_THRESHOLD = 400
+RASTER_DPI = 150
+
+
+def _rasterise_dense_layers(fig: Figure) -> None:
+    for ax in fig.axes:
+        for collection in ax.collections:
+            count = max(len(collection.get_offsets()), len(collection.get_paths()))
+            if count > RASTER_THRESHOLD:
+                collection.set_rasterized(True)
+
+
 def to_svg(fig: Figure, *, close: bool = True, alt: str | None = None) -> str:
     """Render a figure as a deterministic inline ``<svg>`` element.
+
+    Axes, text and lines stay vectors; a dense layer (a collection of more than
+    `RASTER_THRESHOLD` markers or cells) is embedded as an image at `RASTER_DPI`, which keeps
+    a page light without changing what it shows.
 
     Args:
         fig: a matplotlib figure, ideally from [`figure`][notes.plotting.figure].
@@ -108,8 +126,11 @@ def to_svg(fig: Figure, *, close: bool = True, alt: str | None = None) -> str:
     if not hasattr(fig, "savefig"):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     buffer = io.StringIO()
+    _rasterise_dense_layers(fig)
     with mpl.rc_context(_STYLE):
-        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+        fig.savefig(
+            buffer, format="svg", dpi=RASTER_DPI, metadata={"Date": None, "Creator": None}
+        )
     if close:
         plt.close(fig)
     svg = buffer.getvalue()

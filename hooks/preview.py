@@ -1,0 +1,96 @@
+"""MkDocs hook: in the live preview (`nox -s serve`), re-execute only the code that changed.
+
+`mkdocs serve` rebuilds the whole site on every save, and markdown-exec would run every block
+of every page again (most of a build's time). With ``NOTES_PREVIEW=1`` (set by `nox -s serve`)
+each executed Python block's output is cached under
+
+- the code of its session so far in this build, up to and including the block (a block's output
+  depends on the blocks before it in its session), and
+- a fingerprint of the `notes` package's source files (a change there re-runs everything, with
+  the package re-imported).
+
+On a hit the block is not run; the claims it recorded are replayed into the ledger. On the
+first miss in a session, the session's earlier blocks are run again, silently, to rebuild its
+state, and from then on the session runs normally. An edit to one page's prose therefore runs
+no code at all, and an edit to one block runs that page's session only. `nox -s docs` and the
+tests never set ``NOTES_PREVIEW``: the real build always runs everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from markdown_exec._internal.formatters import python as exec_python
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+
+ENABLED = os.environ.get("NOTES_PREVIEW") == "1"
+_original = exec_python._run_python
+_cache: dict[tuple[Any, ...], tuple[str, list[dict[str, Any]]]] = {}
+_chains: dict[str | None, list[str]] = {}
+_live: set[str | None] = set()
+_state = {"fingerprint": "", "hits": 0, "runs": 0}
+
+
+def _fingerprint(package: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _run(code: str, returncode: int | None = None, session: str | None = None, **extra: Any) -> str:
+    chain = _chains.setdefault(session, [])
+    chain.append(code)
+    key = (_state["fingerprint"], session, tuple(chain) if session else code)
+    if key in _cache:
+        _state["hits"] += 1
+        output, records = _cache[key]
+        _checks()._LEDGER.extend(records)
+        return output
+    if session is not None and session not in _live:
+        exec_python._sessions_globals.pop(session, None)  # rebuild the state from scratch
+        saved = list(_checks()._LEDGER)
+        for earlier in chain[:-1]:
+            _original(earlier, returncode, session, **extra)
+        _checks()._LEDGER[:] = saved  # the replayed blocks' claims came from the cache
+        _live.add(session)
+    _state["runs"] += 1
+    before = len(_checks()._LEDGER)
+    output: str = _original(code, returncode, session, **extra)
+    _cache[key] = (output, _checks()._LEDGER[before:])
+    return output
+
+
+def on_config(config: MkDocsConfig) -> None:
+    """Start a build: new chains; a changed package is re-imported and invalidates the cache."""
+    if not ENABLED:
+        return
+    fingerprint = _fingerprint(Path(config.config_file_path).parent / "src" / "notes")
+    if fingerprint != _state["fingerprint"]:
+        if _state["fingerprint"]:
+            for name in [m for m in sys.modules if m == "notes" or m.startswith("notes.")]:
+                del sys.modules[name]
+        _cache.clear()
+        _state["fingerprint"] = fingerprint
+    _chains.clear()
+    _live.clear()
+    _state.update(hits=0, runs=0)
+    exec_python._run_python = _run
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    """Say how much code the preview ran."""
+    if ENABLED:
+        print(f"preview: {_state['runs']} blocks run, {_state['hits']} reused from the cache")
+
+
+def _checks() -> Any:
+    """`notes.checks` as imported now (the preview may re-import the package between builds)."""
+    return importlib.import_module("notes.checks")
