@@ -47,3 +47,22 @@ def test_figure_rejects_bad_sizes(kwargs: dict[str, float], match: str) -> None:
 def test_to_svg_rejects_non_figures() -> None:
     with pytest.raises(TypeError, match="fig must be a matplotlib Figure"):
         to_svg("not a figure")  # type: ignore[arg-type]
+
+
+def test_dense_scatter_layers_are_rasterised_and_lines_stay_vectors() -> None:
+    import torch  # noqa: PLC0415
+
+    from notes.plotting import RASTER_THRESHOLD  # noqa: PLC0415
+
+    x = torch.randn(5_000, 2, generator=torch.Generator().manual_seed(0))
+    fig, ax = figure()
+    ax.scatter(x[:, 0], x[:, 1], s=2)
+    ax.plot([0, 1], [0, 1])
+    dense = to_svg(fig)
+    fig, ax = figure()
+    ax.scatter(x[:RASTER_THRESHOLD, 0], x[:RASTER_THRESHOLD, 1], s=2)
+    sparse = to_svg(fig)
+    assert dense.count("<image") == 1  # the 5 000 markers, as one embedded image
+    assert "<image" not in sparse  # a light layer stays vector markers
+    assert "<path" in dense  # axes, ticks and the line are still vectors
+    assert len(dense) < 200_000  # vector markers would weigh about 0.5 MB
