@@ -89,9 +89,12 @@ def test_page_is_offline_clean_and_typeset(
     runtime = page.locator(".notes-runtime")
     if runtime.count():  # pages with code say how long it ran, and link a working script
         assert "ran in" in runtime.inner_text(), f"{path}: run time not shown"
-        script = page.locator("a[download]").get_attribute("href")
-        assert script is not None
-        assert page.request.get(urljoin(page.url, script)).ok, f"{path}: {script} missing"
+        links = page.locator(".notes-page-code a[download]")
+        hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+        assert [h.rsplit(".", 1)[-1] for h in hrefs if h] == ["py", "ipynb"], hrefs
+        for href in hrefs:
+            assert href is not None
+            assert page.request.get(urljoin(page.url, href)).ok, f"{path}: {href} missing"
 
     shots = ARTIFACTS / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
