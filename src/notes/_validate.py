@@ -14,6 +14,7 @@ function can write ``tau = real("tau", tau, gt=0)``.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
@@ -71,12 +72,12 @@ def real(
     if math.isnan(x) or (finite and not math.isfinite(x)):
         raise ValueError(f"{name} must be finite, got {value!r}")
     for bound, ok, rule in (
-        (gt, lambda b: x > b, ">"),
-        (ge, lambda b: x >= b, ">="),
-        (lt, lambda b: x < b, "<"),
-        (le, lambda b: x <= b, "<="),
+        (gt, operator.gt, ">"),
+        (ge, operator.ge, ">="),
+        (lt, operator.lt, "<"),
+        (le, operator.le, "<="),
     ):
-        if bound is not None and not ok(bound):
+        if bound is not None and not ok(x, bound):
             raise ValueError(f"{name} must be {rule} {bound:g}, got {value!r}")
     return x
 

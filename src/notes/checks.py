@@ -97,10 +97,15 @@ def _as_float(value: object, name: str) -> float:
     return float(value)
 
 
-def _basis(value: object) -> str:
+def _basis(value: object, name: str = "basis") -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"basis must be a non-empty string saying why, got {value!r}")
+        raise ValueError(f"{name} must be a non-empty string saying why, got {value!r}")
     return value
+
+
+def _number(name: str, value: object, rule: str, ok: Callable[[float], bool]) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not ok(value):
+        raise ValueError(f"{name} must be a number {rule}, got {value!r}")
 
 
 def _group(n: int) -> str:
@@ -147,8 +152,7 @@ def close(
         True
     """
     for name, tol in (("rtol", rtol), ("atol", atol)):
-        if isinstance(tol, bool) or not isinstance(tol, int | float) or not tol >= 0:
-            raise ValueError(f"{name} must be a number >= 0, got {tol!r}")
+        _number(name, tol, ">= 0", lambda t: t >= 0)
     m, e = _as_float(measured, "measured"), _as_float(expected, "expected")
     bound = atol + rtol * abs(e)
     return Check(m, f"{e:.6g}", bound, _basis(basis), abs(m - e) <= bound)
@@ -180,8 +184,7 @@ def within_se(
         >>> within_se(1.02, 1.0, se=0.01, n=400).line()
         'measured 1.02, expected 1, tolerance 0.05 (5 standard errors, n = 400)'
     """
-    if isinstance(k, bool) or not isinstance(k, int | float) or not k > 0:
-        raise ValueError(f"k must be a number > 0, got {k!r}")
+    _number("k", k, "> 0", lambda t: t > 0)
     s = _as_float(se, "se")
     if not (s > 0 and math.isfinite(s)):
         raise ValueError(f"se must be finite and > 0, got {se!r}")
@@ -282,8 +285,7 @@ def claim(
           holds: measured 0.5, expected 0.5, tolerance 1e-12 (float64 rounding)
           rejects 1/3: measured 0.333333, expected 0.5, tolerance 1e-12 (float64 rounding)
     """
-    if not isinstance(statement, str) or not statement.strip():
-        raise ValueError(f"statement must be a non-empty string, got {statement!r}")
+    _basis(statement, "statement")
     if not callable(check):
         raise TypeError(f"check must be callable, got {type(check).__name__}")
     result = check(value)

@@ -103,7 +103,8 @@ RASTER_DPI = 150
 def _rasterise_dense_layers(fig: Figure) -> None:
     for ax in fig.axes:
         for collection in ax.collections:
-            count = max(len(collection.get_offsets()), len(collection.get_paths()))
+            offsets: Any = collection.get_offsets()
+            count = max(len(offsets), len(collection.get_paths()))
             if count > RASTER_THRESHOLD:
                 collection.set_rasterized(True)
 
@@ -128,9 +129,7 @@ def to_svg(fig: Figure, *, close: bool = True, alt: str | None = None) -> str:
     buffer = io.StringIO()
     _rasterise_dense_layers(fig)
     with mpl.rc_context(_STYLE):
-        fig.savefig(
-            buffer, format="svg", dpi=RASTER_DPI, metadata={"Date": None, "Creator": None}
-        )
+        fig.savefig(buffer, format="svg", dpi=RASTER_DPI, metadata={"Date": None, "Creator": None})
     if close:
         plt.close(fig)
     svg = buffer.getvalue()
