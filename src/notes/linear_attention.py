@@ -23,6 +23,7 @@ Examples:
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -118,7 +119,7 @@ def elu_plus_one(x: torch.Tensor) -> torch.Tensor:
 
 
 #: The named feature maps: ``"elu+1"`` (strictly positive) and ``"relu"`` (non-negative).
-FEATURE_MAPS: dict[str, FeatureMap] = {"elu+1": elu_plus_one, "relu": torch.relu}
+FEATURE_MAPS: dict[str, FeatureMap] = {"elu+1": lambda x: F.elu(x) + 1.0, "relu": torch.relu}
 
 
 def _features(name: str, x: torch.Tensor, feature_map: str | FeatureMap) -> torch.Tensor:
@@ -315,7 +316,7 @@ def gaussian_projection(
     r"""Draw $r$ projections $w_l \sim \mathcal{N}(0, I_d)$, independent or orthogonal in blocks of $d$.
 
     Orthogonal draws: each block of $d$ rows is $\operatorname{diag}(\rho) Q$ with $Q$ a
-    Haar-random orthogonal matrix and $\rho_l \sim \chi_d$ the norms of Gaussian vectors,
+    Haar-random orthogonal matrix (Gram-Schmidt of Gaussian rows) and $\rho_l \sim \chi_d$ the norms of Gaussian vectors,
     so every row is still exactly $\mathcal{N}(0, I_d)$ (equation `la-orthogonal`).
 
     Args:
@@ -348,11 +349,15 @@ def gaussian_projection(
     if not orthogonal:
         return g
     blocks = -(-r // d)  # ceil(r / d) blocks of d orthogonal rows
-    a = torch.randn(*batch, blocks, d, d, generator=generator, dtype=dtype)
-    qm, rm = torch.linalg.qr(a)  # a = Q R
-    qm = qm * torch.sign(torch.diagonal(rm, dim1=-2, dim2=-1)).unsqueeze(-2)  # Haar: fix signs
-    rows = qm.transpose(-2, -1).reshape(*batch, blocks * d, d)[..., :r, :]  # (*batch, r, d)
-    w: torch.Tensor = rows * g.norm(dim=-1, keepdim=True)  # rho_l ~ chi_d: |w_l| as for a Gaussian
+    a = torch.randn(*batch, blocks, d, d, generator=generator, dtype=dtype)  # Gaussian rows
+    rows: list[torch.Tensor] = []  # Gram-Schmidt of Gaussian rows: a Haar-random orthogonal Q
+    for j in range(d):
+        u = a[..., j, :]  # (*batch, blocks, d)
+        for e in rows:
+            u = u - (u * e).sum(-1, keepdim=True) * e  # remove the part along earlier rows
+        rows.append(u / u.norm(dim=-1, keepdim=True))
+    qm = torch.stack(rows, dim=-2).reshape(*batch, blocks * d, d)[..., :r, :]  # (*batch, r, d)
+    w: torch.Tensor = qm * g.norm(dim=-1, keepdim=True)  # rho_l ~ chi_d: |w_l| as for a Gaussian
     return w
 
 
@@ -793,13 +798,18 @@ def mixed_chunk_weights(
 
 # --- measuring cost: ratios and exponents from one interleaved run --------------------------
 @contextlib.contextmanager
-def _threads(n: int) -> Iterator[None]:
-    before = torch.get_num_threads()
+def _quiet(n: int) -> Iterator[None]:
+    """n torch threads and no garbage collection inside; both restored afterwards."""
+    before, collecting = torch.get_num_threads(), gc.isenabled()
+    gc.collect()  # a collection inside a timed call would charge its cost to that call
+    gc.disable()
     torch.set_num_threads(n)
     try:
         yield
     finally:
         torch.set_num_threads(before)
+        if collecting:
+            gc.enable()
 
 
 def interleaved_times(
@@ -809,7 +819,7 @@ def interleaved_times(
 
     Steps timed in alternation see the same machine, so ratios of their times (and the
     exponents fitted to them) are nearly free of the machine's drift; absolute times are not.
-    The previous thread count is restored afterwards.
+    Garbage collection is off during the timing; it and the thread count are restored afterwards.
 
     Args:
         steps: named callables, each doing one unit of work.
@@ -832,7 +842,7 @@ def interleaved_times(
     for name in names:
         function(f"steps[{name!r}]", steps[name])
     times: dict[str, list[float]] = {name: [] for name in names}
-    with _threads(threads):
+    with _quiet(threads):
         for name in names:  # warm-up, untimed
             steps[name]()
         for r in range(rounds):
@@ -877,17 +887,21 @@ def growth_exponent(n: torch.Tensor, t: torch.Tensor) -> tuple[float, float]:
 
 
 def crossover(n: torch.Tensor, t_a: torch.Tensor, t_b: torch.Tensor) -> float:
-    r"""The size where the fitted power laws of two costs cross, $t_a(n^\ast) = t_b(n^\ast)$.
+    r"""The length where cost $t_a$ overtakes cost $t_b$, interpolated on log-log axes.
 
-    Fits $\log(t_a / t_b) = a + b \log n$ by least squares and returns $n^\ast = e^{-a/b}$.
+    Finds the first pair of neighbouring sizes where $\log(t_a / t_b)$ changes sign from
+    $\le 0$ to $> 0$ and interpolates linearly in $\log n$ between them.
 
     Args:
-        n: sizes, shape `(m,)`, $m \ge 3$.
-        t_a: costs of the first method, shape `(m,)`.
-        t_b: costs of the second, shape `(m,)`.
+        n: increasing sizes, shape `(m,)`, $m \ge 2$.
+        t_a: costs of the method that grows faster, shape `(m,)`.
+        t_b: costs of the other, shape `(m,)`.
 
     Returns:
-        $n^\ast$ (may lie outside the measured range).
+        $n^\ast$ with $t_a(n^\ast) = t_b(n^\ast)$ on the interpolated curves.
+
+    Raises:
+        ValueError: if $t_a / t_b$ does not cross 1 upwards within the measured sizes.
 
     Examples:
         >>> n = torch.tensor([10.0, 100.0, 1000.0])
@@ -897,10 +911,16 @@ def crossover(n: torch.Tensor, t_a: torch.Tensor, t_b: torch.Tensor) -> float:
     References:
         [cost](../linear-attention.md#cost)
     """
-    tensor("t_a", t_a, dims="M", sizes={"M": n.shape[0]})
-    b, _ = growth_exponent(n, t_a / t_b)
-    if b == 0:
-        raise ValueError("t_a / t_b does not change with n: the fitted costs never cross")
+    tensor("n", n, dims="M", min_numel=2)
+    for name, t in (("t_a", t_a), ("t_b", t_b)):
+        tensor(name, t, dims="M", sizes={"M": n.shape[0]})
+        nonnegative(name, t, "costs are positive")
     x, y = n.double().log(), (t_a / t_b).double().log()
-    a = float(y.mean()) - b * float(x.mean())
-    return math.exp(-a / b)
+    for i in range(len(x) - 1):
+        if y[i] <= 0 < y[i + 1]:
+            frac = float(-y[i] / (y[i + 1] - y[i]))
+            return math.exp(float(x[i]) + frac * float(x[i + 1] - x[i]))
+    raise ValueError(
+        f"t_a / t_b must cross 1 upwards within n = {n.tolist()}, got ratios "
+        f"{[round(float(r), 3) for r in (t_a / t_b)]}"
+    )
