@@ -115,11 +115,17 @@ def elu_plus_one(x: torch.Tensor) -> torch.Tensor:
         Autoregressive Transformers with Linear Attention", 2020,
         https://arxiv.org/abs/2006.16236. [derivation](../linear-attention.md#linear)
     """
-    return F.elu(tensor("x", x)) + 1.0
+    return _elu_plus_one(tensor("x", x))
+
+
+def _elu_plus_one(x: torch.Tensor) -> torch.Tensor:
+    # Not F.elu(x) + 1: that is (e^x - 1) + 1, which loses e^x's relative precision for x < 0
+    # and rounds to exactly 0 below x = -37 (float64), where a normaliser could then vanish.
+    return torch.where(x > 0, x + 1.0, torch.exp(x.clamp(max=0.0)))
 
 
 #: The named feature maps: ``"elu+1"`` (strictly positive) and ``"relu"`` (non-negative).
-FEATURE_MAPS: dict[str, FeatureMap] = {"elu+1": lambda x: F.elu(x) + 1.0, "relu": torch.relu}
+FEATURE_MAPS: dict[str, FeatureMap] = {"elu+1": _elu_plus_one, "relu": torch.relu}
 
 
 def _features(name: str, x: torch.Tensor, feature_map: str | FeatureMap) -> torch.Tensor:
@@ -353,8 +359,9 @@ def gaussian_projection(
     rows: list[torch.Tensor] = []  # Gram-Schmidt of Gaussian rows: a Haar-random orthogonal Q
     for j in range(d):
         u = a[..., j, :]  # (*batch, blocks, d)
-        for e in rows:
-            u = u - (u * e).sum(-1, keepdim=True) * e  # remove the part along earlier rows
+        for _ in range(2):  # twice is enough: a second pass restores orthogonality to rounding
+            for e in rows:
+                u = u - (u * e).sum(-1, keepdim=True) * e  # remove the part along earlier rows
         rows.append(u / u.norm(dim=-1, keepdim=True))
     qm = torch.stack(rows, dim=-2).reshape(*batch, blocks * d, d)[..., :r, :]  # (*batch, r, d)
     w: torch.Tensor = qm * g.norm(dim=-1, keepdim=True)  # rho_l ~ chi_d: |w_l| as for a Gaussian
@@ -760,6 +767,9 @@ def mixed_chunk_weights(
     $$ a_{ij} = [g(j) = g(i)]\,[j \le i]\, \operatorname{relu}(q_i \cdot k_j / c)^2
               + [g(j) < g(i)]\, \tilde q_i \cdot \tilde k_j / n $$
 
+    (causal; non-causal drops $[j \le i]$ and takes the linear term over every chunk, the
+    query's own included).
+
     Args:
         q: shape `(*, n, s)`.
         k: shape `(*, n, s)`.
@@ -789,7 +799,7 @@ def mixed_chunk_weights(
     same = g[:, None] == g[None, :]  # (n, n)
     past = torch.ones(n, n, dtype=torch.bool).tril()
     quad = torch.relu(q @ k.transpose(-2, -1) / c) ** 2 * same * (past if causal else True)
-    across = g[None, :] < g[:, None] if causal else ~same
+    across = g[None, :] < g[:, None] if causal else torch.ones(n, n, dtype=torch.bool)
     return quad + (q_lin @ k_lin.transpose(-2, -1)) / n * across
 
 
