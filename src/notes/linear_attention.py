@@ -351,20 +351,21 @@ def gaussian_projection(
     boolean("orthogonal", orthogonal)
     check_generator("generator", generator)
     batch = tuple(positive_int(f"batch[{i}]", b) for i, b in enumerate(batch))
-    g = torch.randn(*batch, r, d, generator=generator, dtype=dtype)  # (*batch, r, d)
     if not orthogonal:
-        return g
+        return torch.randn(*batch, r, d, generator=generator, dtype=dtype)  # (*batch, r, d)
     blocks = -(-r // d)  # ceil(r / d) blocks of d orthogonal rows
     a = torch.randn(*batch, blocks, d, d, generator=generator, dtype=dtype)  # Gaussian rows
-    rows: list[torch.Tensor] = []  # Gram-Schmidt of Gaussian rows: a Haar-random orthogonal Q
+    # Gram-Schmidt depends only on the rows' directions, which are independent of their
+    # lengths |a_j| ~ chi_d: so Q and rho = |a_j| are independent, and w_j = rho_j Q_j ~ N(0, I).
+    rows: list[torch.Tensor] = []
     for j in range(d):
         u = a[..., j, :]  # (*batch, blocks, d)
         for _ in range(2):  # twice is enough: a second pass restores orthogonality to rounding
             for e in rows:
                 u = u - (u * e).sum(-1, keepdim=True) * e  # remove the part along earlier rows
         rows.append(u / u.norm(dim=-1, keepdim=True))
-    qm = torch.stack(rows, dim=-2).reshape(*batch, blocks * d, d)[..., :r, :]  # (*batch, r, d)
-    w: torch.Tensor = qm * g.norm(dim=-1, keepdim=True)  # rho_l ~ chi_d: |w_l| as for a Gaussian
+    q = torch.stack(rows, dim=-2) * a.norm(dim=-1, keepdim=True)  # row j: rho_j Q_j
+    w: torch.Tensor = q.reshape(*batch, blocks * d, d)[..., :r, :]  # (*batch, r, d)
     return w
 
 
@@ -829,6 +830,8 @@ def interleaved_times(
 
     Steps timed in alternation see the same machine, so ratios of their times (and the
     exponents fitted to them) are nearly free of the machine's drift; absolute times are not.
+    The clock is CPU time (of this thread when `threads` is 1, of the process otherwise), so
+    time taken by other processes is not counted.
     Garbage collection is off during the timing; it and the thread count are restored afterwards.
 
     Args:
@@ -837,7 +840,7 @@ def interleaved_times(
         threads: torch threads during the timing, $\ge 1$.
 
     Returns:
-        Seconds per call, `{name: tensor of shape (rounds,)}`, float64.
+        CPU seconds per call, `{name: tensor of shape (rounds,)}`, float64.
 
     Examples:
         >>> times = interleaved_times({"a": lambda: None, "b": lambda: None}, rounds=3)
@@ -852,14 +855,17 @@ def interleaved_times(
     for name in names:
         function(f"steps[{name!r}]", steps[name])
     times: dict[str, list[float]] = {name: [] for name in names}
+    # CPU time, not wall time: on a shared machine the time other processes take from this
+    # core would be charged to whichever call they interrupt, the long calls most often.
+    clock = time.thread_time if threads == 1 else time.process_time
     with _quiet(threads):
         for name in names:  # warm-up, untimed
             steps[name]()
         for r in range(rounds):
             for name in names[r % len(names) :] + names[: r % len(names)]:
-                start = time.perf_counter()
+                start = clock()
                 steps[name]()
-                times[name].append(time.perf_counter() - start)
+                times[name].append(clock() - start)
     return {name: torch.tensor(t, dtype=torch.float64) for name, t in times.items()}
 
 
