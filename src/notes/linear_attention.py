@@ -322,7 +322,7 @@ def gaussian_projection(
     r"""Draw $r$ projections $w_l \sim \mathcal{N}(0, I_d)$, independent or orthogonal in blocks of $d$.
 
     Orthogonal draws: each block of $d$ rows is $\operatorname{diag}(\rho) Q$ with $Q$ a
-    Haar-random orthogonal matrix (Gram-Schmidt of Gaussian rows) and $\rho_l \sim \chi_d$ the norms of Gaussian vectors,
+    Haar-random orthogonal matrix (Gram-Schmidt of Gaussian rows, by QR) and $\rho_l \sim \chi_d$ the norms of Gaussian vectors,
     so every row is still exactly $\mathcal{N}(0, I_d)$ (equation `la-orthogonal`).
 
     Args:
@@ -355,16 +355,13 @@ def gaussian_projection(
         return torch.randn(*batch, r, d, generator=generator, dtype=dtype)  # (*batch, r, d)
     blocks = -(-r // d)  # ceil(r / d) blocks of d orthogonal rows
     a = torch.randn(*batch, blocks, d, d, generator=generator, dtype=dtype)  # Gaussian rows
-    # Gram-Schmidt depends only on the rows' directions, which are independent of their
-    # lengths |a_j| ~ chi_d: so Q and rho = |a_j| are independent, and w_j = rho_j Q_j ~ N(0, I).
-    rows: list[torch.Tensor] = []
-    for j in range(d):
-        u = a[..., j, :]  # (*batch, blocks, d)
-        for _ in range(2):  # twice is enough: a second pass restores orthogonality to rounding
-            for e in rows:
-                u = u - (u * e).sum(-1, keepdim=True) * e  # remove the part along earlier rows
-        rows.append(u / u.norm(dim=-1, keepdim=True))
-    q = torch.stack(rows, dim=-2) * a.norm(dim=-1, keepdim=True)  # row j: rho_j Q_j
+    # Q from the QR factorisation of a^T with R's diagonal made positive is the Gram-Schmidt
+    # orthonormalisation of the rows a_j (Householder: orthogonal to rounding), a Haar-random
+    # orthogonal matrix. It depends only on the rows' directions, which are independent of
+    # their lengths |a_j| ~ chi_d: so w_j = |a_j| Q_j ~ N(0, I).
+    qm, rm = torch.linalg.qr(a.transpose(-2, -1))  # columns of a^T are the rows a_j
+    qm = qm * torch.sign(torch.diagonal(rm, dim1=-2, dim2=-1)).unsqueeze(-2)
+    q = qm.transpose(-2, -1) * a.norm(dim=-1, keepdim=True)  # row j: |a_j| Q_j
     w: torch.Tensor = q.reshape(*batch, blocks * d, d)[..., :r, :]  # (*batch, r, d)
     return w
 
