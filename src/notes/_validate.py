@@ -216,4 +216,39 @@ def shapes_match(names: Sequence[str], tensors: Sequence[torch.Tensor]) -> None:
             )
 
 
+def nonnegative(name: str, value: torch.Tensor, why: str) -> torch.Tensor:
+    """Return `value` if no entry is negative, else raise naming `name`, the worst entry and
+    why the rule holds (``why``, e.g. "attention weights must be >= 0")."""
+    if bool((value < 0).any()):
+        raise ValueError(
+            f"{name} must be >= 0 everywhere ({why}), got a minimum of {float(value.min()):.3g}"
+        )
+    return value
+
+
+def divisor(name: str, value: object, n: int, of: str) -> int:
+    """Return `value` if it is an int >= 1 dividing `n` (the size called `of`), else raise."""
+    c = positive_int(name, value)
+    if n % c:
+        raise ValueError(f"{name} must divide {of} = {n}, got {c} ({n} = {n // c} * {c} + {n % c})")
+    return c
+
+
+def causal_mask(name: str, value: object, t: int) -> torch.Tensor:
+    """Return `value` if it is the (t, t) boolean causal mask (query i sees keys j <= i), else
+    raise naming the first pair that breaks it."""
+    m = tensor(name, value, dims="T S", floating=False, sizes={"T": t, "S": t})
+    if m.dtype != torch.bool:
+        raise TypeError(f"{name} must be a bool tensor, got dtype {m.dtype}")
+    wrong = (m != torch.ones(t, t, dtype=torch.bool, device=m.device).tril()).nonzero()
+    if len(wrong):
+        i, j = (int(x) for x in wrong[0])
+        rule = "a key after its query is visible" if j > i else "an earlier key is hidden"
+        raise ValueError(
+            f"{name} must be the causal mask (query i sees exactly the keys j <= i): "
+            f"{rule} at (i, j) = ({i}, {j})"
+        )
+    return m
+
+
 __all__: list[str] = []  # private module: the names above are for the package's own use
