@@ -56,13 +56,13 @@ class GaussianMixture:
         # log w_k + log N(x; mu_k, C_k), shape (N, K), and the precision-weighted residuals
         # P_k (x - mu_k), shape (N, K, D), from one Cholesky factor per component.
         L = torch.linalg.cholesky(self.covs)  # (K, D, D)
+        precision = torch.cholesky_inverse(L)  # C_k^{-1}, (K, D, D)
         r = x[:, None, :] - self.means[None]  # (N, K, D)
-        z = torch.linalg.solve_triangular(L[None], r[..., None], upper=False)  # (N, K, D, 1)
-        quad = (z[..., 0] ** 2).sum(-1)  # (N, K)
+        pr = torch.einsum("kde,nke->nkd", precision, r)  # C_k^{-1} (x - mu_k)
+        quad = (r * pr).sum(-1)  # (N, K)
         logdet = 2 * torch.log(torch.diagonal(L, dim1=-2, dim2=-1)).sum(-1)  # (K,)
         d = x.shape[1]
         log_n = -0.5 * (quad + logdet + d * torch.log(torch.tensor(2 * torch.pi, dtype=x.dtype)))
-        pr = torch.cholesky_solve(r[..., None], L[None])[..., 0]  # C_k^{-1} (x - mu_k)
         return torch.log(self.weights) + log_n, pr
 
     def log_prob(self, x: Tensor, s: float = 1.0, sigma: float = 0.0) -> Tensor:
@@ -94,7 +94,7 @@ class GaussianMixture:
         eye = torch.eye(x.shape[1], dtype=x.dtype)
         gain = torch.linalg.solve(self.covs + sigma**2 * eye, self.covs).mT  # C (C + s^2 I)^-1
         y = x[:, None, :] / s - self.means[None]  # (N, K, D)
-        post = self.means[None] + (gain[None] @ y[..., None])[..., 0]
+        post = self.means[None] + torch.einsum("kde,nke->nkd", gain, y)
         out: Tensor = (r[..., None] * post).sum(1)
         return out
 
