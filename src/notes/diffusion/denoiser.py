@@ -148,7 +148,7 @@ def fit_denoiser(
     batch_size = positive_int("batch_size", batch_size)
     lr = real("lr", lr, gt=0)
     check_generator("generator", generator)
-    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr, fused=True)  # one kernel per step
     losses = torch.empty(steps)
     abar = net.abar
     with _threads(1):
