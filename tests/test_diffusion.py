@@ -187,7 +187,7 @@ def test_ddim_eta0_is_euler_step_in_scaled_variables():
     x = torch.randn(100, 2, generator=torch.Generator().manual_seed(4), dtype=D)
     a_t, a_p = float(abar[700]), float(abar[500])
     e = eps_model(x, 700)
-    sig = lambda a: ((1 - a) / a) ** 0.5  # noqa: E731
+    sig = lambda a: ((1 - a) / a) ** 0.5
     euler = (x / a_t**0.5 + (sig(a_p) - sig(a_t)) * e) * a_p**0.5
     torch.testing.assert_close(ddim_step(x, e, a_t, a_p, 0.0, None), euler, rtol=0, atol=1e-12)
 
@@ -221,10 +221,12 @@ def test_ddim_step_keeps_the_marginal(eta):
 def test_trailing_and_linspace_start_at_last_training_step(n):
     for spacing in ("trailing", "linspace"):
         ts = timesteps(1000, n, spacing)
-        assert int(ts[0]) == 999 and ts.numel() == n
+        assert int(ts[0]) == 999
+        assert ts.numel() == n
         assert bool((ts[1:] < ts[:-1]).all())
     lead = timesteps(1000, n, "leading")
-    assert int(lead[0]) == (n - 1) * (1000 // n) and int(lead[-1]) == 0
+    assert int(lead[0]) == (n - 1) * (1000 // n)
+    assert int(lead[-1]) == 0
 
 
 def test_exact_sde_and_ode_recover_the_data_moments():
@@ -248,7 +250,7 @@ def test_exact_sde_and_ode_recover_the_data_moments():
 
 def test_euler_first_and_heun_second_order():
     m = three_modes()
-    den = lambda x, s: m.denoise(x, 1.0, s)  # noqa: E731
+    den = lambda x, s: m.denoise(x, 1.0, s)
     e = torch.randn(100, 2, generator=torch.Generator().manual_seed(9), dtype=D)
     ref = edm_sample(den, e, 256)
     ns = (16, 32, 64)
@@ -260,7 +262,7 @@ def test_euler_first_and_heun_second_order():
 
 def test_rho7_beats_uniform_at_equal_evaluations():
     m = three_modes()
-    den = lambda x, s: m.denoise(x, 1.0, s)  # noqa: E731
+    den = lambda x, s: m.denoise(x, 1.0, s)
     e = torch.randn(100, 2, generator=torch.Generator().manual_seed(10), dtype=D)
     ref = edm_sample(den, e, 256)
     err7 = (edm_sample(den, e, 32) - ref).norm(dim=1).mean()
@@ -356,7 +358,7 @@ def _mix_args():
 
 
 ABAR = alpha_bar(linear_betas(100))
-EPS0 = lambda x, t: torch.zeros_like(x)  # noqa: E731
+EPS0 = lambda x, _t: torch.zeros_like(x)
 X = torch.zeros(3, 2, dtype=D)
 
 BAD = [
@@ -447,11 +449,16 @@ BAD = [
     ),
     (
         "zero SDE steps",
-        lambda: vp_reverse_sample(lambda x, t: x, X, 0),
+        lambda: vp_reverse_sample(lambda x, _t: x, X, 0),
         ValueError,
         "steps must be an int >= 1",
     ),
-    ("one EDM step", lambda: edm_sample(lambda x, s: x, X, 1), ValueError, "n must be an int >= 2"),
+    (
+        "one EDM step",
+        lambda: edm_sample(lambda x, _s: x, X, 1),
+        ValueError,
+        "n must be an int >= 2",
+    ),
     (
         "zero training steps",
         lambda: fit_denoiser(Denoiser(2, 100, "eps", ABAR), X.float(), steps=0),
@@ -496,13 +503,13 @@ BAD = [
     ),
     (
         "unknown ODE method",
-        lambda: ode_sample(lambda x, s: x, X, edm_sigmas(3), method="rk4"),
+        lambda: ode_sample(lambda x, _s: x, X, edm_sigmas(3), method="rk4"),
         ValueError,
         "method must be one of",
     ),
     (
         "increasing sigmas",
-        lambda: ode_sample(lambda x, s: x, X, torch.tensor([1.0, 2.0], dtype=D)),
+        lambda: ode_sample(lambda x, _s: x, X, torch.tensor([1.0, 2.0], dtype=D)),
         ValueError,
         "strictly decreasing",
     ),
