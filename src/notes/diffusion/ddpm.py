@@ -63,7 +63,7 @@ def ddim_step(
     $$ x_{\text{prev}} = \sqrt{\bar\alpha_{\text{prev}}}\,\hat x_0
        + \sqrt{1 - \bar\alpha_{\text{prev}} - \varsigma^2}\,\hat\varepsilon + \varsigma z, \quad
        \varsigma = \eta \sqrt{\tfrac{1 - \bar\alpha_{\text{prev}}}{1 - \bar\alpha_t}}
-       \sqrt{1 - \tfrac{\bar\alpha_t}{\bar\alpha_{\text{prev}}}} \label{ddim-step} $$
+       \sqrt{1 - \tfrac{\bar\alpha_t}{\bar\alpha_{\text{prev}}}} $$
 
     Args:
         x: $x_t$, shape `(N, D)`.
@@ -156,7 +156,7 @@ def ddpm_sample(
     r"""DDPM's ancestral sampler: draw from the posterior with $x_0$ replaced by its prediction.
 
     $$ x_{\text{prev}} \sim \mathcal{N}\bigl(\tilde\mu(x_t, \hat x_0), \tilde\beta\, I\bigr), \quad
-       \beta = 1 - \bar\alpha_t / \bar\alpha_{\text{prev}} \label{ddpm-ancestral} $$
+       \beta = 1 - \bar\alpha_t / \bar\alpha_{\text{prev}} $$
 
     On a subsequence the betas are those of the respaced chain. The last step returns the
     posterior mean $\hat x_0$ (no noise).

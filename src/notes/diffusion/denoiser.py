@@ -119,7 +119,7 @@ def fit_denoiser(
     r"""Train `net` with Adam on the simplified loss, on one CPU thread; return the loss per step.
 
     $$ L = \mathbb{E}_{t, x_0, \varepsilon}\,\lVert y - \hat y_\theta(x_t, t)\rVert^2, \quad
-       y = \varepsilon \text{ or } v, \quad t \sim U\{0, \dots, T - 1\} \label{simple-loss} $$
+       y = \varepsilon \text{ or } v, \quad t \sim U\{0, \dots, T - 1\} $$
 
     Args:
         net: the [`Denoiser`][notes.diffusion.denoiser.Denoiser], trained in place.

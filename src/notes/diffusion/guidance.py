@@ -21,7 +21,7 @@ def classifier_free_guidance(uncond: Tensor, cond: Tensor, scale: float) -> Tens
     r"""$\hat\varepsilon_u + s\,(\hat\varepsilon_c - \hat\varepsilon_u)$, equally of scores.
 
     $$ \tilde\varepsilon = \hat\varepsilon_u + s(\hat\varepsilon_c - \hat\varepsilon_u)
-       = (1 + w)\hat\varepsilon_c - w\hat\varepsilon_u, \quad s = 1 + w \label{cfg} $$
+       = (1 + w)\hat\varepsilon_c - w\hat\varepsilon_u, \quad s = 1 + w $$
 
     Args:
         uncond: the unconditional prediction, shape `(*, D)`.

@@ -74,7 +74,7 @@ def vp_reverse_sample(
     r"""Integrate the reverse VP SDE (Euler-Maruyama) or the probability-flow ODE (Euler) from $t = 1$ to `t_min`.
 
     $$ x_{t - h} = x_t - h\, f(x_t, t) + \sqrt{h\beta(t)}\, z, \qquad z \sim \mathcal{N}(0, I)
-       \ (\text{SDE only}) \label{euler-maruyama} $$
+       \ (\text{SDE only}) $$
 
     with $f$ the drift of [`vp_drift`][notes.diffusion.sde.vp_drift].
 
@@ -130,33 +130,33 @@ def ode_sample(
 ) -> Tensor:
     r"""Solve $dx/d\sigma = (x - D(x; \sigma))/\sigma$ through the levels `sigmas` (Euler or Heun).
 
-    $$ d_i = \frac{x_i - D(x_i; \sigma_i)}{\sigma_i}, \quad
-       x_{i+1} = x_i + (\sigma_{i+1} - \sigma_i)\, d_i, \quad
-       \text{Heun: } x_{i+1} = x_i + (\sigma_{i+1} - \sigma_i)\tfrac12 (d_i + d'_{i+1})
-       \label{heun} $$
+       $$ d_i = \frac{x_i - D(x_i; \sigma_i)}{\sigma_i}, \quad
+          x_{i+1} = x_i + (\sigma_{i+1} - \sigma_i)\, d_i, \quad
+          \text{Heun: } x_{i+1} = x_i + (\sigma_{i+1} - \sigma_i)\tfrac12 (d_i + d'_{i+1})
+    $$
 
-    Heun's correction is skipped on a last step to $\sigma = 0$, so $n$ steps cost $2n - 1$
-    evaluations of $D$.
+       Heun's correction is skipped on a last step to $\sigma = 0$, so $n$ steps cost $2n - 1$
+       evaluations of $D$.
 
-    Args:
-        denoiser: $D(x; \sigma)$ as `denoiser(x, sigma)`.
-        x: the start, $x \sim \mathcal{N}(0, \sigma_0^2 I)$ approximately, shape `(N, D)`.
-        sigmas: decreasing levels, shape `(n + 1,)`, every one > 0 except possibly the last.
-        method: ``"euler"`` or ``"heun"``.
-        trajectory: return every step, shape `(n + 1, N, D)`.
+       Args:
+           denoiser: $D(x; \sigma)$ as `denoiser(x, sigma)`.
+           x: the start, $x \sim \mathcal{N}(0, \sigma_0^2 I)$ approximately, shape `(N, D)`.
+           sigmas: decreasing levels, shape `(n + 1,)`, every one > 0 except possibly the last.
+           method: ``"euler"`` or ``"heun"``.
+           trajectory: return every step, shape `(n + 1, N, D)`.
 
-    Returns:
-        Shape `(N, D)`, or the trajectory.
+       Returns:
+           Shape `(N, D)`, or the trajectory.
 
-    Examples:
-        >>> x = torch.ones(1, 1, dtype=torch.float64) * 3
-        >>> s = torch.tensor([2.0, 1.0, 0.0], dtype=torch.float64)
-        >>> ode_sample(lambda x, sigma: x / (1 + sigma**2), x, s, method="euler").item()  # N(0,1) data
-        0.9
+       Examples:
+           >>> x = torch.ones(1, 1, dtype=torch.float64) * 3
+           >>> s = torch.tensor([2.0, 1.0, 0.0], dtype=torch.float64)
+           >>> ode_sample(lambda x, sigma: x / (1 + sigma**2), x, s, method="euler").item()  # N(0,1) data
+           0.9
 
-    References:
-        Elucidating the Design Space of Diffusion-Based Generative Models, T. Karras et al.,
-        2022, <https://arxiv.org/abs/2206.00364>. [Page](../diffusion/edm.md#heun).
+       References:
+           Elucidating the Design Space of Diffusion-Based Generative Models, T. Karras et al.,
+           2022, <https://arxiv.org/abs/2206.00364>. [Page](../diffusion/edm.md#rho).
     """
     function("denoiser", denoiser)
     x = tensor("x", x, dims="N D")
@@ -214,7 +214,7 @@ def edm_sample(
 
     References:
         Elucidating the Design Space of Diffusion-Based Generative Models, T. Karras et al.,
-        2022, <https://arxiv.org/abs/2206.00364>. [Page](../diffusion/edm.md#heun).
+        2022, <https://arxiv.org/abs/2206.00364>. [Page](../diffusion/edm.md#rho).
     """
     eps = tensor("eps", eps, dims="N D")
     sigmas = edm_sigmas(n, sigma_min, sigma_max, rho).to(eps.dtype)
@@ -228,7 +228,7 @@ def precondition(sigma: Tensor, sigma_data: float = 0.5) -> tuple[Tensor, Tensor
     $$ c_{\text{in}} = \frac{1}{\sqrt{\sigma^2 + \sigma_d^2}}, \quad
        c_{\text{skip}} = \frac{\sigma_d^2}{\sigma^2 + \sigma_d^2}, \quad
        c_{\text{out}} = \frac{\sigma\sigma_d}{\sqrt{\sigma^2 + \sigma_d^2}}, \quad
-       c_{\text{noise}} = \tfrac14 \log\sigma \label{precondition} $$
+       c_{\text{noise}} = \tfrac14 \log\sigma $$
 
     so that the network's input $c_{\text{in}} x$ and its target
     $(x_0 - c_{\text{skip}} x)/c_{\text{out}}$ both have unit variance when the data do
