@@ -573,3 +573,63 @@ BAD = [
 def test_bad_inputs_raise_naming_the_rule(call, error, message):
     with pytest.raises(error, match=re.escape(message)):
         call()
+
+
+def _two_classes():
+    return mixture(
+        torch.tensor([0.5, 0.25, 0.25], dtype=D),
+        torch.tensor([[-1.0], [0.5], [2.0]], dtype=D),
+        torch.tensor([[[0.6]], [[0.3]], [[0.3]]], dtype=D),
+        torch.tensor([0, 1, 1]),
+    )
+
+
+def _guided(m, scale, eps):
+    cond = m.condition(1)
+
+    def den(y, sigma):
+        return classifier_free_guidance(
+            m.denoise(y, 1.0, sigma), cond.denoise(y, 1.0, sigma), scale
+        )
+
+    return edm_sample(den, eps, 16, sigma_max=40.0)[:, 0]
+
+
+def test_guidance_raises_class_probability():
+    m = _two_classes()
+    eps = torch.randn(2000, 1, generator=torch.Generator().manual_seed(17), dtype=D)
+    p1 = m.class_log_prob(_guided(m, 1.0, eps)[:, None], 1).exp()
+    p3 = m.class_log_prob(_guided(m, 3.0, eps)[:, None], 1).exp()
+    se = float((p1.var() / p1.numel() + p3.var() / p3.numel()) ** 0.5)
+    assert float(p3.mean() - p1.mean()) > 5 * se
+
+
+def test_guided_samples_are_not_the_tilted_density():
+    m = _two_classes()
+    eps = torch.randn(2000, 1, generator=torch.Generator().manual_seed(18), dtype=D)
+    x = _guided(m, 3.0, eps)
+    grid = torch.linspace(-6, 8, 4001, dtype=D)[:, None]
+    w = torch.softmax(3.0 * m.condition(1).log_prob(grid) - 2.0 * m.log_prob(grid), 0)
+    tilted_mean = float((w * grid[:, 0]).sum())
+    assert abs(float(x.mean()) - tilted_mean) > 5 * float(x.std()) / x.numel() ** 0.5
+
+
+def test_probability_flow_solves_the_continuity_equation():
+    m = mixture(
+        torch.tensor([0.3, 0.7], dtype=D),
+        torch.tensor([[-2.0], [1.5]], dtype=D),
+        torch.tensor([[[0.1]], [[0.3]]], dtype=D),
+    )
+
+    def marginal(t):
+        _, a = vp_schedule(t)
+        return a**0.5, ((1 - a) / a) ** 0.5
+
+    t, h = 0.3, 1e-4
+    x = torch.linspace(-4, 4, 101, dtype=D)[:, None]
+    dp = (m.log_prob(x, *marginal(t + h)).exp() - m.log_prob(x, *marginal(t - h)).exp()) / (2 * h)
+    x.requires_grad_(True)
+    beta, _ = vp_schedule(t)
+    u = -0.5 * beta * (x + m.score(x, *marginal(t)))  # the probability-flow velocity
+    (div,) = torch.autograd.grad((u[:, 0] * m.log_prob(x, *marginal(t)).exp()).sum(), x)
+    assert float((dp + div[:, 0]).abs().max()) < 1e-5 * float(dp.abs().max())
