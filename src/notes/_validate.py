@@ -8,7 +8,11 @@ function can write ``tau = real("tau", tau, gt=0)``.
 - numbers: `positive_int`, `integer`, `real`, `positive_float` (finite, never a bool);
 - choices and flags: `choice`, `boolean`, `function`, `generator`;
 - tensors: `tensor` (type, floating dtype, finiteness, number of dimensions, named sizes),
-  `same_dtype`, `probabilities` (a distribution, to the tolerance of its own dtype).
+  `integer_tensor`, `within` (entries in a range), `categories` (classes along a dimension),
+  `same_dtype`, `probabilities` (a distribution, to the tolerance of its own dtype),
+  `shapes_match`;
+- what a caller's function returns (`returned`), dtypes (`dtype`), shapes (`shape`) and
+  objects of a class (`instance`).
 """
 
 from __future__ import annotations
@@ -77,7 +81,7 @@ def real(
         (le, lambda b: x <= b, "<="),
     ):
         if bound is not None and not ok(bound):
-            raise ValueError(f"{name} must be {rule} {bound:g}, got {value!r}")
+            raise ValueError(f"{name} must be finite and {rule} {bound:g}, got {value!r}")
     return x
 
 
@@ -122,6 +126,11 @@ def generator(name: str, value: object) -> torch.Generator | None:
 
 
 # --- tensors ------------------------------------------------------------------------------------
+def _pattern(letters: Sequence[str], sizes: dict[str, int]) -> str:
+    shown = [str(sizes.get(letter, letter)) for letter in letters]
+    return f"({shown[0]},)" if len(shown) == 1 else "(" + ", ".join(shown) + ")"
+
+
 def tensor(
     name: str,
     value: object,
@@ -130,6 +139,7 @@ def tensor(
     floating: bool = True,
     finite: bool = True,
     sizes: dict[str, int] | None = None,
+    min_sizes: dict[str, int] | None = None,
     min_numel: int = 0,
 ) -> torch.Tensor:
     """Return `value` if it is a tensor obeying the rules, else raise naming `name`.
@@ -138,11 +148,19 @@ def tensor(
         name: the parameter's name, for the message.
         value: the argument.
         dims: the dimensions by name, e.g. ``"N D"`` (exactly 2-D) or ``"* D"`` (at least 1-D,
-            any leading batch dimensions); None allows any shape.
+            any leading batch dimensions); a letter used twice (``"D D"``) must have one size;
+            None allows any shape.
         floating: require a floating dtype.
         finite: require every entry finite (no NaN or inf).
         sizes: required sizes by dimension name, e.g. ``{"D": 2}``.
+        min_sizes: smallest sizes by dimension name, e.g. ``{"N": 1}`` to refuse zero rows.
         min_numel: the fewest entries allowed (1 to refuse empty tensors).
+
+    Examples:
+        >>> tensor("x", torch.zeros(3), dims="N D", sizes={"D": 2})
+        Traceback (most recent call last):
+        ...
+        ValueError: x must have shape (N, 2), got shape (3,)
     """
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
@@ -152,18 +170,23 @@ def tensor(
         letters = dims.split()
         batched = bool(letters) and letters[0] == "*"
         named = letters[1:] if batched else letters
+        wanted = _pattern(letters, sizes or {})
         ok = value.dim() >= len(named) if batched else value.dim() == len(named)
         if not ok:
-            rule = f"at least {len(named)}-D" if batched else f"{len(named)}-D"
+            rule = f" (at least {len(named)}-D)" if batched else ""
             raise ValueError(
-                f"{name} must be {rule} with shape ({', '.join(letters)}), "
-                f"got shape {tuple(value.shape)}"
+                f"{name} must have shape {wanted}{rule}, got shape {tuple(value.shape)}"
             )
-        actual = dict(zip(named, value.shape[value.dim() - len(named) :], strict=True))
-        for letter, size in (sizes or {}).items():
-            if letter in actual and actual[letter] != size:
+        actual: dict[str, int] = {}
+        for letter, size in zip(named, value.shape[value.dim() - len(named) :], strict=True):
+            want = (sizes or {}).get(letter, actual.get(letter))
+            if want is not None and size != want:
+                raise ValueError(f"{name} must have shape {wanted}, got shape {tuple(value.shape)}")
+            actual[letter] = size
+        for letter, least in (min_sizes or {}).items():
+            if letter in actual and actual[letter] < least:
                 raise ValueError(
-                    f"{name} must have {letter} = {size} in shape ({', '.join(letters)}), "
+                    f"{name} must have {letter} >= {least} in shape {wanted}, "
                     f"got shape {tuple(value.shape)}"
                 )
     if value.numel() < min_numel:
@@ -172,6 +195,102 @@ def tensor(
         )
     if finite and value.dtype.is_floating_point and not bool(torch.isfinite(value).all()):
         raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return value
+
+
+def integer_tensor(name: str, value: object, *, dims: str | None = None) -> torch.Tensor:
+    """Return `value` if it is a tensor of an integer dtype (not bool), else raise naming `name`."""
+    t = tensor(name, value, dims=dims, floating=False)
+    if t.dtype.is_floating_point or t.dtype.is_complex or t.dtype == torch.bool:
+        raise TypeError(f"{name} must have an integer dtype, got {t.dtype}")
+    return t
+
+
+def within(
+    name: str,
+    value: torch.Tensor,
+    *,
+    gt: float | None = None,
+    ge: float | None = None,
+    lt: float | None = None,
+    le: float | None = None,
+) -> torch.Tensor:
+    """Return the tensor `value` if every entry is within the bounds, else raise naming `name`,
+    the rule and the first entry that breaks it."""
+    x = value.detach()
+    for bound, ok, rule in (
+        (gt, lambda b: x > b, ">"),
+        (ge, lambda b: x >= b, ">="),
+        (lt, lambda b: x < b, "<"),
+        (le, lambda b: x <= b, "<="),
+    ):
+        if bound is None or x.numel() == 0:
+            continue
+        bad = ~ok(bound)
+        if bool(bad.any()):
+            index = tuple(int(i) for i in bad.nonzero()[0])
+            worst = x.min() if rule.startswith(">") else x.max()
+            where = "".join(f"[{i}]" for i in index)
+            raise ValueError(
+                f"{name} must be {rule} {bound:g}, got {'min' if rule[0] == '>' else 'max'} "
+                f"{float(worst)!r}; first at {name}{where} = {float(x[index])!r}"
+            )
+    return value
+
+
+def categories(name: str, value: object, dim: int = -1) -> torch.Tensor:
+    """Return `value` if it is a finite floating tensor with at least one entry (a class) along
+    `dim`, else raise naming `name` (or `dim`)."""
+    t = tensor(name, value)
+    if isinstance(dim, bool) or not isinstance(dim, int):
+        raise TypeError(f"dim must be an int, got {_show(dim)}")
+    if t.dim() == 0 or not -t.dim() <= dim < t.dim():
+        raise ValueError(f"dim must index a dimension of {name} {tuple(t.shape)}, got {dim}")
+    if t.shape[dim] < 1:
+        raise ValueError(f"{name} must have at least one class along dim {dim}, got 0")
+    return t
+
+
+def real_or_tensor(name: str, value: object) -> torch.Tensor:
+    """Return `value` as a tensor if it is a real number (not a bool) or a finite floating
+    tensor, else raise naming `name`; a number becomes a 0-d tensor of torch's default dtype."""
+    if isinstance(value, torch.Tensor):
+        return tensor(name, value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a real number or a torch.Tensor, got {_show(value)}")
+    return torch.tensor(real(name, value))
+
+
+def broadcast(names: Sequence[str], tensors: Sequence[torch.Tensor]) -> torch.Size:
+    """Return the broadcast shape of the tensors, or raise naming the first that does not fit."""
+    shape = tensors[0].shape
+    for name, t in zip(names[1:], tensors[1:], strict=True):
+        try:
+            shape = torch.broadcast_shapes(shape, t.shape)
+        except RuntimeError:
+            raise ValueError(
+                f"{name} of shape {tuple(t.shape)} must broadcast with {names[0]} of shape "
+                f"{tuple(tensors[0].shape)}"
+            ) from None
+    return shape
+
+
+def whole_numbers(
+    name: str, value: torch.Tensor, *, minimum: int | None = None, maximum: int | None = None
+) -> torch.Tensor:
+    """Return the tensor `value` if every entry is a whole number in [minimum, maximum] (any
+    dtype, so that float counts and pixel values pass), else raise naming `name`."""
+    x = value.detach().double()
+    ok = x == x.round()
+    if minimum is not None:
+        ok &= x >= minimum
+    if maximum is not None:
+        ok &= x <= maximum
+    if not bool(ok.all()):
+        lo = "" if minimum is None else f" >= {minimum}"
+        hi = "" if maximum is None else f" <= {maximum}"
+        bad = float(x[~ok][0])
+        raise ValueError(f"{name} must hold whole numbers{lo}{hi}, got {bad!r}")
     return value
 
 
@@ -185,22 +304,33 @@ def same_dtype(name: str, value: torch.Tensor, dtype: torch.dtype, owner: str) -
     return value
 
 
-def probabilities(name: str, value: object, dim: int = -1) -> torch.Tensor:
+def probabilities(
+    name: str, value: object, dim: int = -1, *, positive: bool = False, tol: float | None = None
+) -> torch.Tensor:
     """Return `value` if it is a floating tensor of probabilities along `dim`: every entry in
-    [0, 1] and each row summing to 1 within the rounding of the tensor's own dtype."""
-    p = tensor(name, value, min_numel=1)
-    if p.dim() == 0:
-        raise ValueError(f"{name} must have at least 1 dimension, got a scalar")
-    if bool((p < 0).any()) or bool((p > 1).any()):
-        raise ValueError(f"{name} must lie in [0, 1]")
-    eps = torch.finfo(p.dtype).eps
-    tol = 8 * eps * p.shape[dim]  # rounding of a sum of K terms, each within eps of exact
+    [0, 1] (> 0 if `positive`) and each row summing to 1 within `tol`, by default the rounding
+    of a sum in the tensor's own dtype (8 eps K), so float32 input is judged in float32.
+
+    Examples:
+        >>> probabilities("p", torch.tensor([0.1, 0.2, 0.7], dtype=torch.float32))
+        tensor([0.1000, 0.2000, 0.7000])
+    """
+    p = categories(name, value, dim)
+    if positive:
+        if not bool((p > 0).all()):
+            raise ValueError(f"{name} must be > 0, got min {float(p.min())!r}")
+    elif bool((p < 0).any()):
+        raise ValueError(f"{name} must lie in [0, 1], got min {float(p.min())!r}")
+    if bool((p > 1).any()):
+        raise ValueError(f"{name} must lie in [0, 1], got max {float(p.max())!r}")
+    if tol is None:
+        tol = 8 * torch.finfo(p.dtype).eps * p.shape[dim]  # rounding of a sum of K terms
     total = p.sum(dim)
     if bool(((total - 1).abs() > tol).any()):
-        worst = float((total - 1).abs().max())
+        lo, hi = float(total.min()), float(total.max())
         raise ValueError(
             f"{name} must sum to 1 along dim {dim} (within {tol:.2g} for {p.dtype}), "
-            f"off by {worst:.3g}"
+            f"got sums in [{lo:.6g}, {hi:.6g}]"
         )
     return p
 
@@ -213,6 +343,45 @@ def shapes_match(names: Sequence[str], tensors: Sequence[torch.Tensor]) -> None:
             raise ValueError(
                 f"{name} must have the shape of {names[0]} {tuple(first)}, got {tuple(t.shape)}"
             )
+
+
+# --- what a caller's function returns, dtypes, shapes, objects ----------------------------------
+def returned(
+    name: str, value: object, shape: Sequence[int], *, what: str = "a tensor"
+) -> torch.Tensor:
+    """Return `value`, the result of the caller's function `name`, if it is a tensor of
+    `shape`, else raise naming `name` (a velocity field, a gradient, an objective)."""
+    if not isinstance(value, torch.Tensor) or value.shape != tuple(shape):
+        got = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+        raise ValueError(f"{name} must return {what} of shape {tuple(shape)}, got {got}")
+    return value
+
+
+def dtype(name: str, value: object) -> torch.dtype:
+    """Return `value` if it is a floating `torch.dtype`, else raise naming `name`."""
+    if not isinstance(value, torch.dtype):
+        raise TypeError(f"{name} must be a torch.dtype, got {_show(value)}")
+    if not value.is_floating_point:
+        raise TypeError(f"{name} must be a floating dtype, got {value}")
+    return value
+
+
+def shape(name: str, value: object) -> tuple[int, ...]:
+    """Return `value` as a tuple if it is a sequence (tuple, list, torch.Size) of ints >= 0."""
+    if not isinstance(value, tuple | list) or not all(
+        isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in value
+    ):
+        raise ValueError(f"{name} must be a tuple of ints >= 0, got {_show(value)}")
+    return tuple(int(s) for s in value)
+
+
+def instance(name: str, value: T, cls: type | tuple[type, ...]) -> T:
+    """Return `value` if it is an instance of `cls`, else raise naming `name` and the class."""
+    if not isinstance(value, cls):
+        classes = cls if isinstance(cls, tuple) else (cls,)
+        wanted = " or ".join(c.__name__ for c in classes)
+        raise TypeError(f"{name} must be a {wanted}, got {type(value).__name__}")
+    return value
 
 
 __all__: list[str] = []  # private module: the names above are for the package's own use
