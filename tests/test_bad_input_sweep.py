@@ -51,11 +51,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import matplotlib.pyplot as plt
 import pytest
 import torch
 from torch import nn
 
 import notes
+from notes import checks, flows, plotting
 
 # --- discovery -----------------------------------------------------------------------------------
 
@@ -110,14 +112,10 @@ def gen() -> torch.Generator:
 
 
 def flow2() -> Any:
-    from notes.flows import AffineCoupling, Flow, Reverse
-
-    return Flow([AffineCoupling(2, hidden=(4,), generator=gen()), Reverse(2)])
+    return flows.Flow([flows.AffineCoupling(2, hidden=(4,), generator=gen()), flows.Reverse(2)])
 
 
 def layers() -> dict[str, Callable[[], Any]]:
-    from notes import flows
-
     return {
         "ActNorm": lambda: flows.ActNorm(2),
         "AdditiveCoupling": lambda: flows.AdditiveCoupling(2, hidden=(4,), generator=gen()),
@@ -144,15 +142,11 @@ def f64(*values: float) -> torch.Tensor:
 
 
 def figure() -> Any:
-    from notes.plotting import figure as make
-
-    return make()[0]
+    return plotting.figure()[0]
 
 
 def check_of(v: object) -> Any:
-    from notes.checks import close
-
-    return close(v, 1.0, atol=0.5, basis="test")
+    return checks.close(v, 1.0, atol=0.5, basis="test")
 
 
 VALID: dict[str, Callable[[], dict[str, Any]]] = {
@@ -387,7 +381,7 @@ VALID: dict[str, Callable[[], dict[str, Any]]] = {
     },
     "notes.flows.sample_time": lambda: {"n": 3, "generator": gen()},
     "notes.flows.fit_flow_matching": lambda: {
-        "velocity": __import__("notes.flows").flows.VelocityField(2, (4,), generator=gen()),
+        "velocity": flows.VelocityField(2, (4,), generator=gen()),
         "x0": x2(),
         "steps": 1,
         "batch_size": 4,
@@ -434,7 +428,7 @@ VALID: dict[str, Callable[[], dict[str, Any]]] = {
     "notes.flows.Scaling": lambda: {"dim": 3},
     "notes.flows.VelocityField": lambda: {"dim": 2, "hidden": (4,), "generator": gen()},
     "notes.flows.VelocityField.forward": lambda: {
-        "self": __import__("notes.flows").flows.VelocityField(2, (4,), generator=gen()),
+        "self": flows.VelocityField(2, (4,), generator=gen()),
         "z": x2(),
         "t": torch.tensor(0.5),
     },
@@ -462,7 +456,10 @@ ALLOWED: dict[str, dict[str, set[str]]] = {
     "notes.reparam.gaussian_rsample": {"mu": {"rank", "empty"}, "sigma": {"rank", "empty"}},
     "notes.reparam.score_function_gradients": {"mu": {"rank"}, "sigma": {"rank"}},
     "notes.reparam.pathwise_gradients": {"mu": {"rank"}, "sigma": {"rank"}},
-    "notes.stochastic_approximation.robbins_monro": {"w1": {"rank", "empty", "wider"}},
+    "notes.stochastic_approximation.robbins_monro": {
+        "w1": {"rank", "empty", "wider"},
+        "steps": {"wider"},
+    },
     # counts are integers or floats alike
     "notes.reparam.chi_square_gof": {"counts": {"int-dtype"}},
     # dim is a class dimension, which may be 0 or negative; logits of any batch shape
@@ -473,11 +470,19 @@ ALLOWED: dict[str, dict[str, set[str]]] = {
     "notes.stochastic_approximation.gradient_descent": {"steps": {"wider"}, "w1": {"wider"}},
     "notes.stochastic_approximation.mbgd": {
         "steps": {"wider"},
+        "w1": {"wider", "rank", "empty"},  # zero runs
+        "data": {"wider"},
+    },
+    "notes.stochastic_approximation.bgd": {
+        "steps": {"wider"},
         "w1": {"wider", "rank"},
         "data": {"wider"},
     },
-    "notes.stochastic_approximation.bgd": {"steps": {"wider"}, "w1": {"wider", "rank"}},
-    "notes.stochastic_approximation.sgd": {"steps": {"wider"}, "w1": {"wider", "rank"}},
+    "notes.stochastic_approximation.sgd": {
+        "steps": {"wider"},
+        "w1": {"wider", "rank"},
+        "data": {"wider"},
+    },
     "notes.stochastic_approximation.loglog_slope": {},
     # v has its own width d_v; attention accepts any batch shape
     "notes.attention.scaled_dot_product_attention": {"v": {"wider"}},
@@ -637,10 +642,7 @@ class Sweep:
 
 def invoke(target: Target, kwargs: dict[str, Any]) -> object:
     kwargs = dict(kwargs)
-    if target.method is not None:
-        fn = getattr(kwargs.pop("self"), target.method)
-    else:
-        fn = target.obj
+    fn = getattr(kwargs.pop("self"), target.method) if target.method else target.obj
     result = fn(**kwargs)
     if isinstance(result, contextlib.AbstractContextManager):
         with result as entered:
@@ -660,8 +662,6 @@ def parameters(target: Target) -> list[inspect.Parameter]:
 
 
 def run_sweep(prefix: str = "notes") -> Sweep:
-    from notes import checks
-
     sweep = Sweep()
     ledger = list(checks._LEDGER)
     threads = torch.get_num_threads()
@@ -699,8 +699,6 @@ def run_sweep(prefix: str = "notes") -> Sweep:
     finally:
         checks._LEDGER[:] = ledger
         torch.set_num_threads(threads)
-        import matplotlib.pyplot as plt
-
         plt.close("all")
     return sweep
 
@@ -761,7 +759,9 @@ if __name__ == "__main__":
     result = run_sweep(*sys.argv[1:])
     for outcome in result.outcomes:
         if outcome.verdict != "clear":
-            print(f"{outcome.verdict:9} {outcome.key}({outcome.param}={outcome.kind}) {outcome.detail}")
+            print(
+                f"{outcome.verdict:9} {outcome.key}({outcome.param}={outcome.kind}) {outcome.detail}"
+            )
     for line in result.missing + result.broken:
         print("registry:", line)
     print(result.summary())
