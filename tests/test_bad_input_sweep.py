@@ -487,15 +487,25 @@ ALLOWED: dict[str, dict[str, set[str]]] = {
     # v has its own width d_v; attention accepts any batch shape
     "notes.attention.scaled_dot_product_attention": {"v": {"wider"}},
     "notes.attention.self_attention": {"w_v": {"wider"}, "x": {"rank"}},
+    # zero rows of weights give zero results
+    "notes.attention.attention_entropy": {"weights": {"empty"}},
+    "notes.attention.softmax_jacobian_norm": {"weights": {"empty"}},
     # n = 0 draws nothing, as torch.randn(0, D) does
     "notes.flows.sample_base": {"n": {"zero"}},
     # a value that fails a check is a measured value like any other
     "notes.checks.Check": {"measured": {"nan", "inf"}},
-    "notes.checks.close": {"measured": {"nan", "inf"}, "expected": {"inf"}},
-    "notes.checks.within_se": {"measured": {"nan", "inf"}, "expected": {"inf"}},
-    "notes.checks.at_most": {"measured": {"nan", "inf"}, "bound": {"inf"}},
-    "notes.checks.at_least": {"measured": {"nan", "inf"}, "bound": {"inf"}},
-    "notes.checks.claim": {"value": {"nan", "inf"}},
+    "notes.checks.close": {"measured": {"nan", "inf"}},
+    "notes.checks.within_se": {"measured": {"nan", "inf"}},
+    "notes.checks.at_most": {"measured": {"nan", "inf"}, "bound": {"inf", "zero", "negative"}},
+    "notes.checks.at_least": {"measured": {"nan", "inf"}, "bound": {"inf", "zero", "negative"}},
+    # the value goes to the caller's check, which answers for it; a failing claim raises
+    # AssertionError, which is its job
+    "notes.checks.claim": {"value": {"nan", "inf", "none", "str", "bool"}},
+    "notes.checks.assert_close": {"actual": {"nan", "inf"}},
+    # integer samples (counts) have a mean and a standard error like any others
+    "notes.checks.standard_error": {"samples": {"int-dtype"}},
+    "notes.checks.mean": {"samples": {"int-dtype"}},
+    "notes.checks.assert_mean": {"samples": {"int-dtype"}},
     # the log-density of a point may be -inf; bits per dim of it is inf
     "notes.flows.bits_per_dim": {},
 }

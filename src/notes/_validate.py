@@ -18,6 +18,7 @@ function can write ``tau = real("tau", tau, gt=0)``.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
@@ -62,9 +63,11 @@ def real(
     lt: float | None = None,
     le: float | None = None,
     finite: bool = True,
+    nan: bool = False,
 ) -> float:
     """Return `value` as a float if it is a real number (int, float or 0-d tensor, not a bool)
-    within the given bounds, and finite unless `finite=False`; else raise naming `name`."""
+    within the given bounds, and finite unless `finite=False` (which allows inf) or `nan=True`
+    (which allows NaN too: a measurement that failed); else raise naming `name`."""
     if isinstance(value, torch.Tensor) and value.dim() == 0 and not value.dtype.is_complex:
         if value.dtype == torch.bool:
             raise TypeError(f"{name} must be a real number, got a bool tensor")
@@ -72,15 +75,17 @@ def real(
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"{name} must be a real number, got {_show(value)}")
     x = float(value)
+    if math.isnan(x) and nan:
+        return x
     if math.isnan(x) or (finite and not math.isfinite(x)):
         raise ValueError(f"{name} must be finite, got {value!r}")
     for bound, ok, rule in (
-        (gt, lambda b: x > b, ">"),
-        (ge, lambda b: x >= b, ">="),
-        (lt, lambda b: x < b, "<"),
-        (le, lambda b: x <= b, "<="),
+        (gt, operator.gt, ">"),
+        (ge, operator.ge, ">="),
+        (lt, operator.lt, "<"),
+        (le, operator.le, "<="),
     ):
-        if bound is not None and not ok(bound):
+        if bound is not None and not ok(x, bound):
             raise ValueError(f"{name} must be finite and {rule} {bound:g}, got {value!r}")
     return x
 
@@ -115,6 +120,13 @@ def function(name: str, value: T) -> T:
     """Return `value` if it is callable, else raise naming `name`."""
     if not callable(value):
         raise TypeError(f"{name} must be callable, got {_show(value)}")
+    return value
+
+
+def text(name: str, value: object) -> str:
+    """Return `value` if it is a non-empty string, else raise naming `name`."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{name} must be a non-empty string, got {_show(value)}")
     return value
 
 
@@ -219,14 +231,14 @@ def within(
     the rule and the first entry that breaks it."""
     x = value.detach()
     for bound, ok, rule in (
-        (gt, lambda b: x > b, ">"),
-        (ge, lambda b: x >= b, ">="),
-        (lt, lambda b: x < b, "<"),
-        (le, lambda b: x <= b, "<="),
+        (gt, torch.gt, ">"),
+        (ge, torch.ge, ">="),
+        (lt, torch.lt, "<"),
+        (le, torch.le, "<="),
     ):
         if bound is None or x.numel() == 0:
             continue
-        bad = ~ok(bound)
+        bad = ~ok(x, bound)
         if bool(bad.any()):
             index = tuple(int(i) for i in bad.nonzero()[0])
             worst = x.min() if rule.startswith(">") else x.max()
@@ -244,7 +256,9 @@ def categories(name: str, value: object, dim: int = -1) -> torch.Tensor:
     t = tensor(name, value)
     if isinstance(dim, bool) or not isinstance(dim, int):
         raise TypeError(f"dim must be an int, got {_show(dim)}")
-    if t.dim() == 0 or not -t.dim() <= dim < t.dim():
+    if t.dim() == 0:
+        raise ValueError(f"{name} must have at least 1 dimension (classes along dim), got a scalar")
+    if not -t.dim() <= dim < t.dim():
         raise ValueError(f"dim must index a dimension of {name} {tuple(t.shape)}, got {dim}")
     if t.shape[dim] < 1:
         raise ValueError(f"{name} must have at least one class along dim {dim}, got 0")
@@ -266,7 +280,7 @@ def broadcast(names: Sequence[str], tensors: Sequence[torch.Tensor]) -> torch.Si
     shape = tensors[0].shape
     for name, t in zip(names[1:], tensors[1:], strict=True):
         try:
-            shape = torch.broadcast_shapes(shape, t.shape)
+            shape = torch.broadcast_shapes(shape, t.shape)  # type: ignore[no-untyped-call]
         except RuntimeError:
             raise ValueError(
                 f"{name} of shape {tuple(t.shape)} must broadcast with {names[0]} of shape "
@@ -367,8 +381,8 @@ def dtype(name: str, value: object) -> torch.dtype:
 
 
 def shape(name: str, value: object) -> tuple[int, ...]:
-    """Return `value` as a tuple if it is a sequence (tuple, list, torch.Size) of ints >= 0."""
-    if not isinstance(value, tuple | list) or not all(
+    """Return `value` if it is a tuple (or a torch.Size) of ints >= 0, else raise naming `name`."""
+    if not isinstance(value, tuple) or not all(
         isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in value
     ):
         raise ValueError(f"{name} must be a tuple of ints >= 0, got {_show(value)}")

@@ -37,9 +37,10 @@ def probs_to_logits(probs: torch.Tensor, dim: int = -1) -> torch.Tensor:
         >>> probs_to_logits(torch.tensor([0.5, 0.25, 0.25])).exp()
         tensor([0.5000, 0.2500, 0.2500])
     """
-    check.tensor("probs", probs)
-    tol = _simplex_tolerance(probs.dtype)  # type: ignore[union-attr]
-    return check.probabilities("probs", probs, dim, positive=True, tol=tol).log()
+    p = check.tensor("probs", probs)
+    return check.probabilities(
+        "probs", p, dim, positive=True, tol=_simplex_tolerance(p.dtype)
+    ).log()
 
 
 def _exponential(like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
