@@ -18,6 +18,9 @@ Each bad call is classified:
 - **accepted**: the call returned, with finite results;
 - **nan**: the call returned NaN or inf somewhere in its result.
 
+An empty tensor (zero rows) that comes back as an empty result is a valid row-wise answer
+(no rows in, no rows out) and is not counted; any other answer to it is judged as above.
+
 The sweep fails on anything but *clear*, except where `ALLOWED` says that a "bad" kind is a
 valid value for that parameter (with the reason).
 
@@ -490,8 +493,13 @@ ALLOWED: dict[str, dict[str, set[str]]] = {
     # zero rows of weights give zero results
     "notes.attention.attention_entropy": {"weights": {"empty"}},
     "notes.attention.softmax_jacobian_norm": {"weights": {"empty"}},
-    # n = 0 draws nothing, as torch.randn(0, D) does
+    # n = 0 draws nothing, as torch.randn(0, D) does; None leaves the thread count alone
     "notes.flows.sample_base": {"n": {"zero"}},
+    "notes.flows.num_threads": {"n": {"none"}},
+    # log-densities of points of shape (*, D): a 1-D z is one point; any dtype can be split
+    "notes.flows.normal_log_prob": {"z": {"rank"}},
+    "notes.flows.logistic_log_prob": {"z": {"rank"}},
+    "notes.flows.train_test_split": {"x": {"int-dtype"}},
     # a value that fails a check is a measured value like any other
     "notes.checks.Check": {"measured": {"nan", "inf"}},
     "notes.checks.close": {"measured": {"nan", "inf"}},
@@ -544,7 +552,9 @@ def bad_values(
     none_ok = default is None or "None" in annotation
     bad: list[tuple[str, object]] = [] if none_ok else [("none", None)]
     if isinstance(valid, torch.Tensor):
-        bad += [("str", "tensor"), ("list", valid.tolist())]
+        bad.append(("str", "tensor"))
+        if valid.dim() > 0:  # the list of a 0-d tensor is a valid number
+            bad.append(("list", valid.tolist()))
         if valid.dtype.is_floating_point:
             if valid.numel():
                 for kind, fill in (("nan", math.nan), ("inf", math.inf)):
@@ -705,12 +715,22 @@ def run_sweep(prefix: str = "notes") -> Sweep:
                         continue
                     kwargs = make()
                     kwargs[p.name] = value
-                    sweep.outcomes.append(classify(target, kwargs, p.name, kind))
+                    outcome = classify(target, kwargs, p.name, kind)
+                    if outcome.verdict != "row-wise":
+                        sweep.outcomes.append(outcome)
     finally:
         checks._LEDGER[:] = ledger
         torch.set_num_threads(threads)
         plt.close("all")
     return sweep
+
+
+def all_empty(value: object) -> bool:
+    if isinstance(value, torch.Tensor):
+        return value.numel() == 0
+    if isinstance(value, tuple | list):
+        return all(all_empty(v) for v in value)
+    return False
 
 
 def classify(target: Target, kwargs: dict[str, Any], param: str, kind: str) -> Outcome:
@@ -722,6 +742,8 @@ def classify(target: Target, kwargs: dict[str, Any], param: str, kind: str) -> O
         return Outcome(target.key, param, kind, verdict, f"{type(error).__name__}: {message}")
     except Exception as error:  # noqa: BLE001 - the point is to see what escapes
         return Outcome(target.key, param, kind, "unclear", f"{type(error).__name__}: {error}")
+    if kind == "empty" and all_empty(result):
+        return Outcome(target.key, param, kind, "row-wise")  # no rows in, no rows out: valid
     verdict = "nan" if nonfinite(result) else "accepted"
     return Outcome(target.key, param, kind, verdict)
 

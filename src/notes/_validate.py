@@ -11,7 +11,7 @@ function can write ``tau = real("tau", tau, gt=0)``.
   `integer_tensor`, `within` (entries in a range), `categories` (classes along a dimension),
   `same_dtype`, `probabilities` (a distribution, to the tolerance of its own dtype),
   `shapes_match`;
-- what a caller's function returns (`returned`), dtypes (`dtype`), shapes (`shape`) and
+- what a caller's function returns (`returned`, `shape_preserving`), dtypes (`dtype`), shapes (`shape`) and
   objects of a class (`instance`).
 """
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 import torch
@@ -160,8 +160,8 @@ def tensor(
         name: the parameter's name, for the message.
         value: the argument.
         dims: the dimensions by name, e.g. ``"N D"`` (exactly 2-D) or ``"* D"`` (at least 1-D,
-            any leading batch dimensions); a letter used twice (``"D D"``) must have one size;
-            None allows any shape.
+            any leading batch dimensions); a letter used twice (``"D D"``) must have one size,
+            a number (``"N 2"``) is that size; None allows any shape.
         floating: require a floating dtype.
         finite: require every entry finite (no NaN or inf).
         sizes: required sizes by dimension name, e.g. ``{"D": 2}``.
@@ -191,7 +191,9 @@ def tensor(
             )
         actual: dict[str, int] = {}
         for letter, size in zip(named, value.shape[value.dim() - len(named) :], strict=True):
-            want = (sizes or {}).get(letter, actual.get(letter))
+            want = (
+                int(letter) if letter.isdigit() else (sizes or {}).get(letter, actual.get(letter))
+            )
             if want is not None and size != want:
                 raise ValueError(f"{name} must have shape {wanted}, got shape {tuple(value.shape)}")
             actual[letter] = size
@@ -301,10 +303,12 @@ def whole_numbers(
     if maximum is not None:
         ok &= x <= maximum
     if not bool(ok.all()):
-        lo = "" if minimum is None else f" >= {minimum}"
-        hi = "" if maximum is None else f" <= {maximum}"
-        bad = float(x[~ok][0])
-        raise ValueError(f"{name} must hold whole numbers{lo}{hi}, got {bad!r}")
+        if minimum is not None and maximum is not None:
+            rule = f" in [{minimum}, {maximum}]"
+        else:
+            rule = f" >= {minimum}" if minimum is not None else ""
+            rule += f" <= {maximum}" if maximum is not None else ""
+        raise ValueError(f"{name} must hold whole numbers{rule}, got {float(x[~ok][0])!r}")
     return value
 
 
@@ -371,6 +375,17 @@ def returned(
     return value
 
 
+def shape_preserving(name: str, fn: Callable[..., object]) -> Callable[..., torch.Tensor]:
+    """Wrap the caller's function `fn` (a velocity field) so that each call checks that it
+    returns a tensor of the shape of its first argument, naming `name` otherwise."""
+    function(name, fn)
+
+    def checked(x: torch.Tensor, *args: object) -> torch.Tensor:
+        return returned(name, fn(x, *args), x.shape)
+
+    return checked
+
+
 def dtype(name: str, value: object) -> torch.dtype:
     """Return `value` if it is a floating `torch.dtype`, else raise naming `name`."""
     if not isinstance(value, torch.dtype):
@@ -389,12 +404,10 @@ def shape(name: str, value: object) -> tuple[int, ...]:
     return tuple(int(s) for s in value)
 
 
-def instance(name: str, value: T, cls: type | tuple[type, ...]) -> T:
+def instance(name: str, value: object, cls: type[T]) -> T:
     """Return `value` if it is an instance of `cls`, else raise naming `name` and the class."""
     if not isinstance(value, cls):
-        classes = cls if isinstance(cls, tuple) else (cls,)
-        wanted = " or ".join(c.__name__ for c in classes)
-        raise TypeError(f"{name} must be a {wanted}, got {type(value).__name__}")
+        raise TypeError(f"{name} must be a {cls.__name__}, got {type(value).__name__}")
     return value
 
 

@@ -304,7 +304,8 @@ def claim(
     if not callable(check):
         raise TypeError(f"check must be callable, got {type(check).__name__}")
     if rejects is not None:
-        check_arg.instance("rejects", rejects, Mapping)
+        if not isinstance(rejects, Mapping):
+            raise TypeError(f"rejects must be a mapping of names to values, got {rejects!r}")
         for name in rejects:
             check_arg.text("rejects' keys", name)
     result = check(value)
