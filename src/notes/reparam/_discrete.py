@@ -83,7 +83,7 @@ def reinforce_gradients(
         [Derivation](../reparameterization.md#the-discrete-case).
     """
     f, theta, n = check.function("f", f), check.categories("logits", logits), positive_int("n", n)
-    if isinstance(baseline, torch.Tensor):
+    if isinstance(baseline, torch.Tensor) and baseline.dim() > 0:
         check.tensor("baseline", baseline, dims="n", sizes={"n": n})
     else:
         check.real("baseline", baseline)
