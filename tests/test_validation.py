@@ -212,7 +212,7 @@ def test_returned_values_and_shape_preserving_functions() -> None:
         v.returned("grad", torch.zeros(()), (2,))
     with raises(ValueError, "f must return one value per sample of shape (3,), got float"):
         v.returned("f", 1.0, (3,), what="one value per sample")
-    field = v.shape_preserving("velocity", lambda z, _t: z[:, :1] * t)
+    field = v.shape_preserving("velocity", lambda z, t: z[:, :1] * t)
     with raises(ValueError, "velocity must return a tensor of shape (4, 2), got (4, 1)"):
         field(torch.zeros(4, 2), 1.0)
 
