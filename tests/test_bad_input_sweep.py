@@ -60,7 +60,7 @@ import torch
 from torch import nn
 
 import notes
-from notes import checks, flows, plotting
+from notes import attention, checks, flows, plotting
 
 # --- discovery -----------------------------------------------------------------------------------
 
@@ -785,6 +785,18 @@ def test_every_bad_input_gets_an_error_naming_the_parameter(sweep: Sweep) -> Non
     assert not bad, "\n".join(f"{o.key}({o.param}={o.kind}): {o.detail}" for o in bad)
     counts = sweep.counts()
     assert counts["clear"] >= 0.98 * len(sweep.outcomes)
+
+
+def test_a_new_public_function_without_a_valid_call_is_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def new_function(x: torch.Tensor) -> torch.Tensor:
+        return x
+
+    monkeypatch.setattr(attention, "new_function", new_function, raising=False)
+    monkeypatch.setattr(attention, "__all__", [*attention.__all__, "new_function"])
+    result = run_sweep("notes.attention")
+    assert result.missing == ["notes.attention.new_function"]
 
 
 if __name__ == "__main__":
