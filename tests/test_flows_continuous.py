@@ -230,7 +230,7 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         "field wrong dim",
         lambda: VelocityField(2)(torch.zeros(3, 3), 0.5),
         ValueError,
-        r"z must have shape \(N, 2\)",
+        r"z must have D = 2 in shape \(N, D\)",
     ),
     (
         "hutchinson eps shape",
@@ -303,7 +303,7 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
             VelocityField(2), torch.zeros(4, 2), steps=1, noise=torch.zeros(4, 3)
         ),
         ValueError,
-        r"noise must have shape \(N, 2\)",
+        r"noise must have D = 2 in shape \(N, D\)",
     ),
     (
         "fm steps",

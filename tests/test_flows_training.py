@@ -254,13 +254,13 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         "log_prob wrong dim",
         lambda: _flow(2).log_prob(torch.zeros(4, 3)),
         ValueError,
-        r"x must have shape \(N, 2\)",
+        r"x must (have D = 2 in|be 2-D with) shape \(N, D\)",
     ),
     (
         "log_prob 1-D",
         lambda: _flow(2).log_prob(torch.zeros(2)),
         ValueError,
-        r"x must have shape \(N, 2\)",
+        r"x must (have D = 2 in|be 2-D with) shape \(N, D\)",
     ),
     (
         "log_prob NaN",
@@ -292,7 +292,7 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         "sample temperature",
         lambda: _flow(2).sample(2, temperature=0.0),
         ValueError,
-        "temperature must be finite and > 0",
+        "temperature must be > 0",
     ),
     ("sample_base base", lambda: sample_base("cauchy", 2, 2), ValueError, "base must be"),  # type: ignore[arg-type]
     ("sample_base n", lambda: sample_base("gaussian", -1, 2), ValueError, "n must be an int >= 0"),
@@ -316,7 +316,12 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         ValueError,
         "x must be finite",
     ),
-    ("fit wrong dim", lambda: fit(_flow(2), torch.zeros(4, 5), steps=1), ValueError, r"\(N, 2\)"),
+    (
+        "fit wrong dim",
+        lambda: fit(_flow(2), torch.zeros(4, 5), steps=1),
+        ValueError,
+        r"x must (have D = 2 in shape \(N, D\)|have a dimension of 2 in shape \(N, 2\)|be 2-D)",
+    ),
     (
         "fit steps",
         lambda: fit(_flow(2), torch.zeros(4, 2), steps=0),
@@ -339,7 +344,7 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         "fit lr",
         lambda: fit(_flow(2), torch.randn(4, 2), steps=1, lr=-1.0),
         ValueError,
-        "lr must be finite and > 0",
+        "lr must be > 0",
     ),
     (
         "optimizer no params",
@@ -353,7 +358,7 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         "moons noise",
         lambda: two_moons(5, noise=-0.1),
         ValueError,
-        "noise must be finite and > 0",
+        "noise must be > 0",
     ),
     (
         "moons noise type",
@@ -368,14 +373,24 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         "std must be finite",
     ),
     ("board n", lambda: checkerboard(2.5), ValueError, "n must be an int"),  # type: ignore[arg-type]
-    ("moons log_prob dim", lambda: two_moons_log_prob(torch.zeros(3, 3)), ValueError, r"\(N, 2\)"),
+    (
+        "moons log_prob dim",
+        lambda: two_moons_log_prob(torch.zeros(3, 3)),
+        ValueError,
+        r"x must (have D = 2 in shape \(N, D\)|have a dimension of 2 in shape \(N, 2\)|be 2-D)",
+    ),
     (
         "gaussians log_prob NaN",
         lambda: eight_gaussians_log_prob(torch.tensor([[math.nan, 0.0]])),
         ValueError,
         "finite",
     ),
-    ("board log_prob dim", lambda: checkerboard_log_prob(torch.zeros(3)), ValueError, r"\(N, 2\)"),
+    (
+        "board log_prob dim",
+        lambda: checkerboard_log_prob(torch.zeros(3)),
+        ValueError,
+        r"x must (have D = 2 in shape \(N, D\)|have a dimension of 2 in shape \(N, 2\)|be 2-D)",
+    ),
     (
         "dequantize levels",
         lambda: dequantize(torch.zeros(2, 2), 1),
@@ -386,7 +401,7 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         "dequantize shape",
         lambda: dequantize(torch.zeros(2), 17),
         ValueError,
-        r"q must have shape \(N, D\)",
+        r"q must be 2-D with shape \(N, D\)",
     ),
     (
         "dequantize fraction",
@@ -410,7 +425,7 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         "split shape",
         lambda: train_test_split(torch.zeros(4), 0.5),
         ValueError,
-        r"x must have shape \(N, D\)",
+        r"x must be 2-D with shape \(N, D\)",
     ),
     (
         "split empty",

@@ -38,7 +38,7 @@ def test_svg_is_inline_and_free_of_dates_and_fixed_colours() -> None:
     ("kwargs", "match"),
     [
         ({"nrows": 0}, "nrows must be an int >= 1"),
-        ({"width": -1.0}, "width must be finite and > 0"),
+        ({"width": -1.0}, "width must be > 0"),
     ],
     ids=["zero-rows", "negative-width"],
 )

@@ -672,7 +672,7 @@ P2 = torch.tensor([0.5, 0.5])
         (
             lambda: chi_square_gof(torch.tensor([[5, 5]]), P2),
             ValueError,
-            r"counts must have shape \(K,\)",
+            r"counts must be 1-D with shape \(K\)",
         ),
         (
             lambda: chi_square_gof(torch.tensor([5, -1]), P2),
@@ -694,7 +694,7 @@ P2 = torch.tensor([0.5, 0.5])
         (
             lambda: chi_square_homogeneity(torch.tensor([5, 5])),
             ValueError,
-            r"counts must have shape \(R, B\)",
+            r"counts must be 2-D with shape \(R, B\)",
         ),
         (lambda: chi_square_homogeneity(torch.tensor([[5, 5]])), ValueError, "at least 2 x 2"),
         (

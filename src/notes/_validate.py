@@ -86,7 +86,7 @@ def real(
         (le, operator.le, "<="),
     ):
         if bound is not None and not ok(x, bound):
-            raise ValueError(f"{name} must be finite and {rule} {bound:g}, got {value!r}")
+            raise ValueError(f"{name} must be {rule} {bound:g}, got {value!r}")
     return x
 
 
@@ -138,11 +138,6 @@ def generator(name: str, value: object) -> torch.Generator | None:
 
 
 # --- tensors ------------------------------------------------------------------------------------
-def _pattern(letters: Sequence[str], sizes: dict[str, int]) -> str:
-    shown = [str(sizes.get(letter, letter)) for letter in letters]
-    return f"({shown[0]},)" if len(shown) == 1 else "(" + ", ".join(shown) + ")"
-
-
 def tensor(
     name: str,
     value: object,
@@ -172,7 +167,7 @@ def tensor(
         >>> tensor("x", torch.zeros(3), dims="N D", sizes={"D": 2})
         Traceback (most recent call last):
         ...
-        ValueError: x must have shape (N, 2), got shape (3,)
+        ValueError: x must be 2-D with shape (N, D), got shape (3,)
     """
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
@@ -182,12 +177,12 @@ def tensor(
         letters = dims.split()
         batched = bool(letters) and letters[0] == "*"
         named = letters[1:] if batched else letters
-        wanted = _pattern(letters, sizes or {})
+        pattern = f"({', '.join(letters)})"
         ok = value.dim() >= len(named) if batched else value.dim() == len(named)
         if not ok:
-            rule = f" (at least {len(named)}-D)" if batched else ""
+            rule = f"at least {len(named)}-D" if batched else f"{len(named)}-D"
             raise ValueError(
-                f"{name} must have shape {wanted}{rule}, got shape {tuple(value.shape)}"
+                f"{name} must be {rule} with shape {pattern}, got shape {tuple(value.shape)}"
             )
         actual: dict[str, int] = {}
         for letter, size in zip(named, value.shape[value.dim() - len(named) :], strict=True):
@@ -195,12 +190,15 @@ def tensor(
                 int(letter) if letter.isdigit() else (sizes or {}).get(letter, actual.get(letter))
             )
             if want is not None and size != want:
-                raise ValueError(f"{name} must have shape {wanted}, got shape {tuple(value.shape)}")
+                label = f"{letter} = {want}" if not letter.isdigit() else f"a dimension of {want}"
+                raise ValueError(
+                    f"{name} must have {label} in shape {pattern}, got shape {tuple(value.shape)}"
+                )
             actual[letter] = size
         for letter, least in (min_sizes or {}).items():
             if letter in actual and actual[letter] < least:
                 raise ValueError(
-                    f"{name} must have {letter} >= {least} in shape {wanted}, "
+                    f"{name} must have {letter} >= {least} in shape {pattern}, "
                     f"got shape {tuple(value.shape)}"
                 )
     if value.numel() < min_numel:
@@ -259,7 +257,7 @@ def categories(name: str, value: object, dim: int = -1) -> torch.Tensor:
     if isinstance(dim, bool) or not isinstance(dim, int):
         raise TypeError(f"dim must be an int, got {_show(dim)}")
     if t.dim() == 0:
-        raise ValueError(f"{name} must have at least 1 dimension (classes along dim), got a scalar")
+        raise ValueError(f"{name} must have at least 1 dimension, got a scalar")
     if not -t.dim() <= dim < t.dim():
         raise ValueError(f"dim must index a dimension of {name} {tuple(t.shape)}, got {dim}")
     if t.shape[dim] < 1:
@@ -346,9 +344,10 @@ def probabilities(
     total = p.sum(dim)
     if bool(((total - 1).abs() > tol).any()):
         lo, hi = float(total.min()), float(total.max())
+        worst = float((total - 1).abs().max())
         raise ValueError(
             f"{name} must sum to 1 along dim {dim} (within {tol:.2g} for {p.dtype}), "
-            f"got sums in [{lo:.6g}, {hi:.6g}]"
+            f"off by {worst:.3g}: got sums in [{lo:.6g}, {hi:.6g}]"
         )
     return p
 
