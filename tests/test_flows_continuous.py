@@ -230,7 +230,7 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         "field wrong dim",
         lambda: VelocityField(2)(torch.zeros(3, 3), 0.5),
         ValueError,
-        r"z must have shape \(N, 2\)",
+        r"z must have D = 2 in shape \(N, D\)",
     ),
     (
         "hutchinson eps shape",
@@ -242,7 +242,7 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         "divergence method",
         lambda: divergence(lambda z, _t: z, torch.zeros(2, 2), 0.0, method="trace"),
         ValueError,
-        "method must be 'exact' or 'hutchinson'",
+        "method must be one of 'exact', 'hutchinson'",
     ),  # type: ignore[arg-type]
     (
         "divergence eps",
@@ -262,7 +262,7 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
             lambda z, _t: z, torch.zeros(1, 1), t0=0.0, t1=1.0, steps=1, method="midpoint"
         ),
         ValueError,
-        "method must be 'euler' or 'rk4'",
+        "method must be one of 'euler', 'rk4'",
     ),  # type: ignore[arg-type]
     (
         "odeint NaN",
@@ -295,7 +295,7 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
             VelocityField(2), torch.zeros(4, 2), steps=1, noise=torch.zeros(3, 2)
         ),
         ValueError,
-        r"noise must have shape \(4, 2\)",
+        r"noise must have the shape of x0 \(4, 2\)",
     ),
     (
         "fm noise dim",
@@ -303,7 +303,7 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
             VelocityField(2), torch.zeros(4, 2), steps=1, noise=torch.zeros(4, 3)
         ),
         ValueError,
-        r"noise must have shape \(N, 2\)",
+        r"noise must have D = 2 in shape \(N, D\)",
     ),
     (
         "fm steps",
@@ -340,7 +340,7 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         "energy dims",
         lambda: energy_distance(torch.zeros(3, 2), torch.zeros(3, 1)),
         ValueError,
-        r"y must have shape \(N, 2\)",
+        r"x and y must have one dimension D, got 2 and 1",
     ),
 ]
 

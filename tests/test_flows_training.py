@@ -17,6 +17,7 @@ from torch.distributions import (
     Uniform,
 )
 
+from notes._validate import tensor as check_tensor
 from notes.flows import (
     ActNorm,
     AdditiveCoupling,
@@ -44,7 +45,6 @@ from notes.flows import (
     two_moons_log_prob,
 )
 from notes.flows import data as flows_data
-from notes.flows._checks import check_data
 
 
 def _flow(dim: int = 2, base: str = "gaussian", seed: int = 0) -> Flow:
@@ -244,9 +244,9 @@ def test_train_test_split_partitions_the_rows():
     assert sorted(torch.cat([train, test])[:, 0].tolist()) == x[:, 0].tolist()
 
 
-def test_check_data_returns_valid_input():
+def test_the_data_check_returns_valid_input():
     x = torch.zeros(3, 2)
-    assert check_data(x, 2) is x
+    assert check_tensor("x", x, dims="N D", sizes={"D": 2}) is x
 
 
 BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
@@ -254,13 +254,13 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         "log_prob wrong dim",
         lambda: _flow(2).log_prob(torch.zeros(4, 3)),
         ValueError,
-        r"x must have shape \(N, 2\)",
+        r"x must (have D = 2 in|be 2-D with) shape \(N, D\)",
     ),
     (
         "log_prob 1-D",
         lambda: _flow(2).log_prob(torch.zeros(2)),
         ValueError,
-        r"x must have shape \(N, 2\)",
+        r"x must (have D = 2 in|be 2-D with) shape \(N, D\)",
     ),
     (
         "log_prob NaN",
@@ -295,7 +295,7 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         "temperature must be > 0",
     ),
     ("sample_base base", lambda: sample_base("cauchy", 2, 2), ValueError, "base must be"),  # type: ignore[arg-type]
-    ("sample_base n", lambda: sample_base("gaussian", -1, 2), ValueError, "n must be >= 0"),
+    ("sample_base n", lambda: sample_base("gaussian", -1, 2), ValueError, "n must be an int >= 0"),
     (
         "fit_gaussian few rows",
         lambda: fit_gaussian(torch.zeros(2, 2)),
@@ -316,7 +316,12 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         ValueError,
         "x must be finite",
     ),
-    ("fit wrong dim", lambda: fit(_flow(2), torch.zeros(4, 5), steps=1), ValueError, r"\(N, 2\)"),
+    (
+        "fit wrong dim",
+        lambda: fit(_flow(2), torch.zeros(4, 5), steps=1),
+        ValueError,
+        r"x must (have D = 2 in shape \(N, D\)|have a dimension of 2 in shape \(N, 2\)|be 2-D)",
+    ),
     (
         "fit steps",
         lambda: fit(_flow(2), torch.zeros(4, 2), steps=0),
@@ -347,30 +352,45 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         ValueError,
         "no trainable parameters",
     ),
-    ("threads", lambda: num_threads(0).__enter__(), ValueError, "num_threads must be an int >= 1"),
+    ("threads", lambda: num_threads(0).__enter__(), ValueError, "n must be an int >= 1"),
     ("moons n", lambda: two_moons(0), ValueError, "n must be an int >= 1"),
     (
         "moons noise",
         lambda: two_moons(5, noise=-0.1),
         ValueError,
-        "noise must be a finite float > 0",
+        "noise must be > 0",
     ),
-    ("moons noise type", lambda: two_moons(5, noise="big"), TypeError, "noise must be a float"),  # type: ignore[arg-type]
+    (
+        "moons noise type",
+        lambda: two_moons(5, noise="big"),
+        TypeError,
+        "noise must be a real number",
+    ),  # type: ignore[arg-type]
     (
         "gaussians std",
         lambda: eight_gaussians(5, std=math.inf),
         ValueError,
-        "std must be a finite float > 0",
+        "std must be finite",
     ),
     ("board n", lambda: checkerboard(2.5), ValueError, "n must be an int"),  # type: ignore[arg-type]
-    ("moons log_prob dim", lambda: two_moons_log_prob(torch.zeros(3, 3)), ValueError, r"\(N, 2\)"),
+    (
+        "moons log_prob dim",
+        lambda: two_moons_log_prob(torch.zeros(3, 3)),
+        ValueError,
+        r"x must (have D = 2 in shape \(N, D\)|have a dimension of 2 in shape \(N, 2\)|be 2-D)",
+    ),
     (
         "gaussians log_prob NaN",
         lambda: eight_gaussians_log_prob(torch.tensor([[math.nan, 0.0]])),
         ValueError,
         "finite",
     ),
-    ("board log_prob dim", lambda: checkerboard_log_prob(torch.zeros(3)), ValueError, r"\(N, 2\)"),
+    (
+        "board log_prob dim",
+        lambda: checkerboard_log_prob(torch.zeros(3)),
+        ValueError,
+        r"x must (have D = 2 in shape \(N, D\)|have a dimension of 2 in shape \(N, 2\)|be 2-D)",
+    ),
     (
         "dequantize levels",
         lambda: dequantize(torch.zeros(2, 2), 1),
@@ -381,19 +401,19 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         "dequantize shape",
         lambda: dequantize(torch.zeros(2), 17),
         ValueError,
-        r"q must be a tensor of shape \(N, D\)",
+        r"q must be 2-D with shape \(N, D\)",
     ),
     (
         "dequantize fraction",
         lambda: dequantize(torch.tensor([[0.5]]), 17),
         ValueError,
-        r"integers in \[0, 16\]",
+        r"whole numbers in \[0, 16\]",
     ),
     (
         "dequantize range",
         lambda: dequantize(torch.tensor([[17]]), 17),
         ValueError,
-        r"integers in \[0, 16\]",
+        r"whole numbers in \[0, 16\]",
     ),
     (
         "split fraction",
@@ -405,9 +425,14 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         "split shape",
         lambda: train_test_split(torch.zeros(4), 0.5),
         ValueError,
-        r"x must be a tensor of shape",
+        r"x must be 2-D with shape \(N, D\)",
     ),
-    ("split empty", lambda: train_test_split(torch.zeros(2, 2), 0.1), ValueError, "empty part"),
+    (
+        "split empty",
+        lambda: train_test_split(torch.zeros(2, 2), 0.1),
+        ValueError,
+        "x has too few rows",
+    ),
 ]
 
 

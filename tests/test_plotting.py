@@ -36,7 +36,10 @@ def test_svg_is_inline_and_free_of_dates_and_fixed_colours() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"nrows": 0}, "nrows must be an int >= 1"), ({"width": -1.0}, "width and height")],
+    [
+        ({"nrows": 0}, "nrows must be an int >= 1"),
+        ({"width": -1.0}, "width must be > 0"),
+    ],
     ids=["zero-rows", "negative-width"],
 )
 def test_figure_rejects_bad_sizes(kwargs: dict[str, float], match: str) -> None:

@@ -424,31 +424,31 @@ BAD_INPUT = [
     pytest.param(
         lambda: incremental_mean(X3, steps=torch.tensor([1.0, 0.0, 1.0])),
         ValueError,
-        r"a_2 = 0.0",
+        r"steps\[1\] = 0.0",
         id="step-zero",
     ),
     pytest.param(
         lambda: incremental_mean(X3, steps=torch.tensor([1.0, 1.0, -1.0])),
         ValueError,
-        r"a_3 = -1.0",
+        r"steps\[2\] = -1.0",
         id="step-negative",
     ),
     pytest.param(
         lambda: incremental_mean(X3, steps=torch.tensor([math.nan] * 3)),
         ValueError,
-        "finite and > 0",
+        "steps must be finite",
         id="step-nan",
     ),
     pytest.param(
         lambda: incremental_mean(X3, steps=torch.tensor([math.inf] * 3)),
         ValueError,
-        "finite and > 0",
+        "steps must be finite",
         id="step-inf",
     ),
     pytest.param(
         lambda: incremental_mean(X3, steps=torch.ones(3, 1)),
         ValueError,
-        "1-D tensor",
+        r"steps must be 1-D with shape \(K\), got shape \(3, 1\)",
         id="steps-2d",
     ),
     pytest.param(
@@ -475,19 +475,17 @@ BAD_INPUT = [
         "num_steps must be an int >= 1",
         id="num_steps-float",
     ),
-    pytest.param(
-        lambda: power_steps(3, -1.0), ValueError, "p must be finite and >= 0", id="p-negative"
-    ),
+    pytest.param(lambda: power_steps(3, -1.0), ValueError, "p must be >= 0", id="p-negative"),
     pytest.param(
         lambda: power_steps(3, 1.0, scale=0.0),
         ValueError,
-        "scale must be finite and > 0, got 0.0",
+        "scale must be > 0, got 0.0",
         id="scale-zero",
     ),
     pytest.param(
         lambda: power_steps(3, 1.0, offset=-1.0),
         ValueError,
-        "offset must be finite and >= 0",
+        "offset must be >= 0",
         id="offset-negative",
     ),
     pytest.param(
@@ -499,13 +497,13 @@ BAD_INPUT = [
     pytest.param(
         lambda: harmonic_steps(3, scale=-2.0),
         ValueError,
-        "scale must be finite and > 0",
+        "scale must be > 0",
         id="harmonic-scale-negative",
     ),
     pytest.param(
         lambda: constant_steps(3, 0.0),
         ValueError,
-        "a must be finite and > 0, got 0.0",
+        "a must be > 0, got 0.0",
         id="constant-a-zero",
     ),
     pytest.param(
@@ -544,13 +542,13 @@ BAD_INPUT = [
     pytest.param(
         lambda: robbins_monro(lambda w, _: w, X3, constant_steps(2, 0.1) - 1),
         ValueError,
-        "a_1 = -0.9",
+        r"steps\[0\] = -0.9",
         id="rm-step-negative",
     ),
     pytest.param(
         lambda: gradient_descent(lambda w: w, torch.tensor(1.0), harmonic_steps(2)),
         ValueError,
-        "w1 must have shape",
+        "w1 must be at least 1-D with shape",
         id="gd-w1-scalar",
     ),
     pytest.param(
@@ -562,7 +560,7 @@ BAD_INPUT = [
     pytest.param(
         lambda: gradient_descent(lambda w: w, W2, torch.zeros(0)),
         ValueError,
-        "non-empty",
+        r"steps must have K >= 1 in shape \(K\)",
         id="gd-steps-empty",
     ),
     pytest.param(
@@ -580,13 +578,13 @@ BAD_INPUT = [
     pytest.param(
         lambda: mbgd(mean_grad, torch.zeros(0, 2), W2, harmonic_steps(2), 1),
         ValueError,
-        "data must have shape",
+        "data must have n >= 1",
         id="mbgd-data-empty",
     ),
     pytest.param(
         lambda: mbgd(mean_grad, torch.zeros(4), W2, harmonic_steps(2), 1),
         ValueError,
-        r"n >= 1, got \(4,\)",
+        r"data must be 2-D with shape \(n, p\), got shape \(4,\)",
         id="mbgd-data-1d",
     ),
     pytest.param(
@@ -604,19 +602,19 @@ BAD_INPUT = [
     pytest.param(
         lambda: sgd(mean_grad, DATA, torch.tensor(0.0), harmonic_steps(2)),
         ValueError,
-        "w1 must have shape",
+        "w1 must be at least 1-D with shape",
         id="sgd-w1-scalar",
     ),
     pytest.param(
         lambda: bgd(mean_grad, torch.zeros(0, 2), W2, harmonic_steps(2)),
         ValueError,
-        "data must have shape",
+        "data must have n >= 1",
         id="bgd-data-empty",
     ),
     pytest.param(
         lambda: bgd(mean_grad, DATA, W2, -harmonic_steps(2)),
         ValueError,
-        "finite and > 0",
+        "steps must be > 0",
         id="bgd-steps-negative",
     ),
     pytest.param(
@@ -673,13 +671,13 @@ BAD_INPUT = [
     pytest.param(
         lambda: loglog_slope(X3 + torch.arange(1, 4), X3 + 1, k=0.0),
         ValueError,
-        "k must be finite and > 0",
+        "k must be > 0",
         id="slope-k-zero",
     ),
     pytest.param(
         lambda: loglog_slope(X3 + torch.arange(1, 4), X3 + 1, rel_se=torch.ones(2, dtype=F64)),
         ValueError,
-        "rel_se must be >= 0",
+        r"rel_se must have N = 3 in shape \(N\)",
         id="slope-rel_se-shape",
     ),
     pytest.param(

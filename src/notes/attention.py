@@ -20,6 +20,7 @@ import math
 
 import torch
 
+from notes import _validate as check
 from notes._validate import positive_int
 
 __all__ = [
@@ -34,21 +35,22 @@ __all__ = [
 ]
 
 
-def _floating(name: str, x: object, min_dim: int) -> None:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if not x.is_floating_point():
-        raise TypeError(f"{name} must be floating, got dtype {x.dtype}")
-    if x.dim() < min_dim or x.shape[-1] < 1:
+def _queries_keys(q: object, k: object) -> tuple[torch.Tensor, torch.Tensor]:
+    # q (*, T_q, d) and k (*, T_k, d): finite, floating, at least one query, key and feature
+    q = check.tensor("q", q, dims="* T_q d", min_sizes={"T_q": 1, "d": 1})
+    k = check.tensor("k", k, dims="* T_k d", min_sizes={"T_k": 1, "d": 1})
+    if q.shape[-1] != k.shape[-1]:
         raise ValueError(
-            f"{name} must have >= {min_dim} dims and a non-empty last, got {tuple(x.shape)}"
+            f"q and k must have the same last dimension d, got {q.shape[-1]} and {k.shape[-1]}"
         )
+    check.broadcast(("q", "k"), (q[..., :1, :1], k[..., :1, :1]))  # batch dimensions
+    return q, k
 
 
-def _scale(scale: object) -> float:
-    if isinstance(scale, bool) or not isinstance(scale, int | float) or not 0 < scale < math.inf:
-        raise ValueError(f"scale must be a finite float > 0 or None, got {scale!r}")
-    return float(scale)
+def _weights(weights: object) -> torch.Tensor:
+    # rows of probabilities along the last axis, to sqrt(eps) of their own dtype
+    w = check.tensor("weights", weights)
+    return check.probabilities("weights", w, tol=math.sqrt(torch.finfo(w.dtype).eps))
 
 
 # --8<-- [start:attention]
@@ -76,13 +78,9 @@ def attention_logits(
         A. Vaswani et al., "Attention Is All You Need", 2017, https://arxiv.org/abs/1706.03762.
         [derivation](../initialization.md#attention)
     """
-    _floating("q", q, 2)
-    _floating("k", k, 2)
-    if q.shape[-1] != k.shape[-1]:
-        raise ValueError(
-            f"q and k must have the same last dimension d, got {q.shape[-1]} and {k.shape[-1]}"
-        )
-    c = 1.0 / math.sqrt(q.shape[-1]) if scale is None else _scale(scale)  # Var[q·k/√d] = 1
+    q, k = _queries_keys(q, k)
+    c = 1.0 / math.sqrt(q.shape[-1]) if scale is None else check.real("scale", scale, gt=0)
+    # c = 1/√d: Var[q·k/√d] = 1
     return c * (q @ k.transpose(-2, -1))  # (*, T_q, d) @ (*, d, T_k) -> (*, T_q, T_k)
 
 
@@ -135,7 +133,8 @@ def scaled_dot_product_attention(
         A. Vaswani et al., "Attention Is All You Need", 2017, https://arxiv.org/abs/1706.03762.
         [derivation](../initialization.md#attention)
     """
-    _floating("v", v, 2)
+    q, k = _queries_keys(q, k)
+    v = check.tensor("v", v, dims="* T_k d_v")
     if v.shape[-2] != k.shape[-2]:
         raise ValueError(f"k and v must have as many rows T_k, got {k.shape[-2]} and {v.shape[-2]}")
     return attention_weights(q, k, scale=scale) @ v  # (*, T_q, T_k) @ (*, T_k, d_v)
@@ -151,7 +150,8 @@ def attention_entropy(weights: torch.Tensor) -> torch.Tensor:
     $$ H(p) = -\sum_j p_j \ln p_j, \qquad 0 \le H \le \ln T_k $$
 
     Args:
-        weights: probabilities along the last axis, shape `(*, T_k)`.
+        weights: probabilities along the last axis, shape `(*, T_k)`, each row summing to 1
+            within $\sqrt{\epsilon}$ of its dtype.
 
     Returns:
         Entropies of shape `(*)`.
@@ -164,7 +164,7 @@ def attention_entropy(weights: torch.Tensor) -> torch.Tensor:
         A. Vaswani et al., "Attention Is All You Need", 2017, https://arxiv.org/abs/1706.03762.
         [derivation](../initialization.md#attention)
     """
-    _floating("weights", weights, 1)
+    weights = _weights(weights)
     plogp: torch.Tensor = torch.special.xlogy(weights, weights)  # p ln p, with 0 ln 0 = 0
     return -plogp.sum(-1) + 0.0  # + 0.0 turns -0.0 into 0.0
 
@@ -190,7 +190,7 @@ def softmax_jacobian_norm(weights: torch.Tensor) -> torch.Tensor:
     References:
         [derivation](../initialization.md#attention)
     """
-    _floating("weights", weights, 1)
+    weights = _weights(weights)
     # ‖J‖² = Σ_i p_i² ((1 - p_i)² + Σ_{j≠i} p_j²): J_ii = p_i(1 - p_i), J_ij = -p_i p_j.
     # Near one-hot the expanded sum cancels catastrophically, so at the largest weight both
     # 1 - p_i and Σ_{j≠i} p_j² are summed over the other entries instead of subtracted.
@@ -232,8 +232,7 @@ def projection_stds(
         [derivation](../initialization.md#t5)
     """
     m, d = positive_int("d_model", d_model), positive_int("d_head", d_head)
-    if parameterization not in ("scaled", "t5"):
-        raise ValueError(f"parameterization must be 'scaled' or 't5', got {parameterization!r}")
+    check.choice("parameterization", parameterization, ("scaled", "t5"))
     std = 1.0 / math.sqrt(m)
     return (std / math.sqrt(d) if parameterization == "t5" else std), std, std
 
@@ -272,6 +271,7 @@ def init_projections(
         [derivation](../initialization.md#t5)
     """
     stds = projection_stds(d_model, d_head, parameterization=parameterization)
+    dtype, generator = check.dtype("dtype", dtype), check.generator("generator", generator)
     z = torch.randn(3, d_model, d_head, generator=generator, dtype=dtype)  # (3, d_model, d)
     return z[0] * stds[0], z[1] * stds[1], z[2] * stds[2]
 
@@ -306,12 +306,14 @@ def self_attention(
         A. Vaswani et al., "Attention Is All You Need", 2017, https://arxiv.org/abs/1706.03762.
         [derivation](../initialization.md#t5)
     """
-    _floating("x", x, 2)
+    x = check.tensor("x", x, dims="* T d_model", min_sizes={"T": 1, "d_model": 1})
     for name, w in (("w_q", w_q), ("w_k", w_k), ("w_v", w_v)):
-        _floating(name, w, 2)
-        if w.dim() != 2 or w.shape[0] != x.shape[-1]:
+        check.tensor(name, w, dims="d_model d", min_sizes={"d": 1})
+        if w.shape[0] != x.shape[-1]:
             raise ValueError(
-                f"{name} must have shape (d_model={x.shape[-1]}, *), got {tuple(w.shape)}"
+                f"{name} must have shape (d_model={x.shape[-1]}, *), the last dimension of x, "
+                f"got {tuple(w.shape)}"
             )
+    check.shapes_match(("w_q", "w_k"), (w_q, w_k))
     q, k, v = x @ w_q, x @ w_k, x @ w_v  # (*, T, d), (*, T, d), (*, T, d_v)
     return scaled_dot_product_attention(q, k, v, scale=scale)

@@ -45,6 +45,8 @@ from typing import Any, TypeVar
 
 import torch
 
+from notes import _validate as check_arg
+
 __all__ = [
     "Check",
     "assert_close",
@@ -79,6 +81,13 @@ class Check:
     basis: str
     passed: bool
 
+    def __post_init__(self) -> None:
+        check_arg.real("measured", self.measured, finite=False, nan=True)  # NaN never passes
+        check_arg.text("expected", self.expected)
+        check_arg.real("tolerance", self.tolerance, ge=0)
+        check_arg.text("basis", self.basis)
+        check_arg.boolean("passed", self.passed)
+
     def line(self) -> str:
         """``measured m, expected e, tolerance t (basis)``."""
         return (
@@ -87,25 +96,26 @@ class Check:
         )
 
 
-def _as_float(value: object, name: str) -> float:
+def _as_float(value: object, name: str, *, nan: bool = True, inf: bool = True) -> float:
+    # A measured value may be NaN or inf (the check then fails); an expected value may not.
     if isinstance(value, torch.Tensor):
         if value.numel() != 1:
             raise ValueError(f"{name} must be a scalar, got shape {tuple(value.shape)}")
-        return float(value.item())
+        value = value.reshape(()).item()
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"{name} must be a float or a scalar tensor, got {type(value).__name__}")
-    return float(value)
+    x = float(value)
+    if (not nan and math.isnan(x)) or (not inf and math.isinf(x)):
+        raise ValueError(
+            f"{name} must be {'finite' if not inf else 'a number, not NaN'}, got {x!r}"
+        )
+    return x
 
 
-def _basis(value: object, name: str = "basis") -> str:
+def _basis(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{name} must be a non-empty string saying why, got {value!r}")
+        raise ValueError(f"basis must be a non-empty string saying why, got {value!r}")
     return value
-
-
-def _number(name: str, value: object, rule: str, ok: Callable[[float], bool]) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not ok(value):
-        raise ValueError(f"{name} must be a number {rule}, got {value!r}")
 
 
 def _group(n: int) -> str:
@@ -125,8 +135,9 @@ def standard_error(samples: torch.Tensor) -> float:
         >>> round(standard_error(torch.tensor([0.0, 2.0, 0.0, 2.0])), 4)
         0.5774
     """
-    if not isinstance(samples, torch.Tensor):
-        raise TypeError(f"samples must be a torch.Tensor, got {type(samples).__name__}")
+    check_arg.tensor("samples", samples, floating=False, finite=True)
+    if samples.dtype == torch.bool or samples.dtype.is_complex:
+        raise TypeError(f"samples must have a real dtype, got {samples.dtype}")
     if samples.dim() != 1 or samples.numel() < 2:
         raise ValueError(f"samples must be 1-D with at least 2 draws, got {tuple(samples.shape)}")
     return float(samples.double().std() / math.sqrt(samples.numel()))
@@ -151,9 +162,8 @@ def close(
         >>> close(0.1 + 0.2, 0.3, rtol=1e-15, basis="float64 rounding").passed
         True
     """
-    for name, tol in (("rtol", rtol), ("atol", atol)):
-        _number(name, tol, ">= 0", lambda t: t >= 0)
-    m, e = _as_float(measured, "measured"), _as_float(expected, "expected")
+    rtol, atol = check_arg.real("rtol", rtol, ge=0), check_arg.real("atol", atol, ge=0)
+    m, e = _as_float(measured, "measured"), _as_float(expected, "expected", nan=False, inf=False)
     bound = atol + rtol * abs(e)
     return Check(m, f"{e:.6g}", bound, _basis(basis), abs(m - e) <= bound)
 
@@ -184,13 +194,17 @@ def within_se(
         >>> within_se(1.02, 1.0, se=0.01, n=400).line()
         'measured 1.02, expected 1, tolerance 0.05 (5 standard errors, n = 400)'
     """
-    _number("k", k, "> 0", lambda t: t > 0)
+    k = check_arg.real("k", k, gt=0)
     s = _as_float(se, "se")
     if not (s > 0 and math.isfinite(s)):
         raise ValueError(f"se must be finite and > 0, got {se!r}")
+    if n is not None:
+        check_arg.integer("n", n, minimum=1)
+    if basis is not None:
+        _basis(basis)
+    m, e = _as_float(measured, "measured"), _as_float(expected, "expected", nan=False, inf=False)
     if basis is None:
         basis = f"{k:g} standard errors" + (f", n = {_group(n)}" if n is not None else "")
-    m, e = _as_float(measured, "measured"), _as_float(expected, "expected")
     return Check(m, f"{e:.6g}", k * s, _basis(basis), abs(m - e) <= k * s)
 
 
@@ -213,8 +227,9 @@ def mean(samples: torch.Tensor, expected: object, *, k: float = 5.0) -> Check:
     """
     se = standard_error(samples)
     m = float(samples.double().mean())
+    check_arg.real("k", k, gt=0)
+    e = _as_float(expected, "expected", nan=False, inf=False)
     if se == 0:  # constant samples: the mean is exact
-        e = _as_float(expected, "expected")
         return Check(m, f"{e:.6g}", 0.0, f"exact, n = {_group(samples.numel())}", m == e)
     return within_se(m, expected, se=se, k=k, n=samples.numel())
 
@@ -226,7 +241,7 @@ def at_most(measured: object, bound: object, *, basis: str) -> Check:
         >>> at_most(0.08, 0.10, basis="target of the training page").line()
         'measured 0.08, expected <= 0.1, tolerance 0 (target of the training page)'
     """
-    m, b = _as_float(measured, "measured"), _as_float(bound, "bound")
+    m, b = _as_float(measured, "measured"), _as_float(bound, "bound", nan=False)
     return Check(m, f"<= {b:.6g}", 0.0, _basis(basis), m <= b)
 
 
@@ -237,7 +252,7 @@ def at_least(measured: object, bound: object, *, basis: str) -> Check:
         >>> at_least(3.0, 2.0, basis="exact").passed
         True
     """
-    m, b = _as_float(measured, "measured"), _as_float(bound, "bound")
+    m, b = _as_float(measured, "measured"), _as_float(bound, "bound", nan=False)
     return Check(m, f">= {b:.6g}", 0.0, _basis(basis), m >= b)
 
 
@@ -285,9 +300,14 @@ def claim(
           holds: measured 0.5, expected 0.5, tolerance 1e-12 (float64 rounding)
           rejects 1/3: measured 0.333333, expected 0.5, tolerance 1e-12 (float64 rounding)
     """
-    _basis(statement, "statement")
+    check_arg.text("statement", statement)
     if not callable(check):
         raise TypeError(f"check must be callable, got {type(check).__name__}")
+    if rejects is not None:
+        if not isinstance(rejects, Mapping):
+            raise TypeError(f"rejects must be a mapping of names to values, got {rejects!r}")
+        for name in rejects:
+            check_arg.text("rejects' keys", name)
     result = check(value)
     if not isinstance(result, Check):
         raise TypeError(f"check must return a Check, got {type(result).__name__}")
@@ -329,7 +349,8 @@ def assert_close(
         ...                    basis="float64 rounding"))
         sqrt2^2 = 2 (expected 2, tolerance 2e-15, float64 rounding)
     """
-    result = close(actual, expected, rtol=rtol, atol=atol, basis=basis)
+    check_arg.text("name", name)
+    result = close(_as_float(actual, "actual"), expected, rtol=rtol, atol=atol, basis=basis)
     _record(name, result, None)
     if not result.passed:
         raise AssertionError(
@@ -357,6 +378,7 @@ def assert_mean(
         >>> print(assert_mean(torch.tensor([0.9, 1.1, 1.0, 1.0]), 1.0, name="E[x]"))
         E[x] = 1 (expected 1, tolerance 0.204, 5 standard errors, n = 4)
     """
+    check_arg.text("name", name)
     result = mean(samples, expected, k=k)
     _record(name, result, None)
     if not result.passed:

@@ -28,6 +28,8 @@ mpl.use("Agg")  # no display; must precede pyplot
 import matplotlib.pyplot as plt
 from cycler import cycler
 
+from notes import _validate as check
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -85,8 +87,7 @@ def figure(nrows: int = 1, ncols: int = 1, *, width: float = 6.4, height: float 
     for name, value in (("nrows", nrows), ("ncols", ncols)):
         if type(value) is not int or value < 1:  # bool is not accepted either
             raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    if width <= 0 or height <= 0:
-        raise ValueError(f"width and height must be > 0, got {width}, {height}")
+    width, height = check.real("width", width, gt=0), check.real("height", height, gt=0)
     # Legends, labels and ticks read rcParams when they are made, after this call returns,
     # so the style is applied to matplotlib's settings rather than to a temporary context.
     mpl.rcParams.update(_STYLE)
@@ -126,6 +127,9 @@ def to_svg(fig: Figure, *, close: bool = True, alt: str | None = None) -> str:
     """
     if not hasattr(fig, "savefig"):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    check.boolean("close", close)
+    if alt is not None:
+        check.text("alt", alt)
     buffer = io.StringIO()
     _rasterise_dense_layers(fig)
     with mpl.rc_context(_STYLE):

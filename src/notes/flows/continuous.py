@@ -19,8 +19,8 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
+from notes import _validate as check
 from notes._validate import positive_int
-from notes.flows._checks import check_data, check_dim
 from notes.flows.coupling import mlp
 from notes.flows.distributions import normal_log_prob
 
@@ -70,14 +70,15 @@ class VelocityField(nn.Module):
         generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
-        self.dim = check_dim(dim)
+        self.dim = positive_int("dim", dim)
         self.net = mlp(dim + 1, dim, hidden, activation=nn.SiLU, generator=generator)
 
     def forward(self, z: Tensor, t: Tensor | float) -> Tensor:
         """$v(z, t)$ for `z` of shape `(N, D)` and `t` a scalar or shape `(N,)`; returns `(N, D)`."""
-        if z.dim() != 2 or z.shape[1] != self.dim:
-            raise ValueError(f"z must have shape (N, {self.dim}), got {tuple(z.shape)}")
-        t = torch.as_tensor(t, dtype=z.dtype)
+        check.tensor("z", z, dims="N D", sizes={"D": self.dim})
+        t = check.real_or_tensor("t", t).to(z.dtype)
+        if t.dim() != 0:
+            check.tensor("t", t, dims="N", sizes={"N": z.shape[0]})
         t = t.expand(z.shape[0]) if t.dim() == 0 else t
         return self.net(torch.cat([z, t.unsqueeze(1)], dim=1))  # type: ignore[no-any-return]
 
@@ -104,7 +105,9 @@ def rademacher(shape: Sequence[int], *, generator: torch.Generator | None = None
         splines, M. F. Hutchinson, 1989, <https://doi.org/10.1080/03610918908812806>.
         [Derivation](../flows/continuous.md#hutchinson).
     """
-    return torch.randint(2, tuple(shape), generator=generator).float() * 2 - 1
+    shape = check.shape("shape", tuple(shape) if isinstance(shape, list) else shape)
+    generator = check.generator("generator", generator)
+    return torch.randint(2, shape, generator=generator).float() * 2 - 1
 
 
 def exact_trace(v: Tensor, z: Tensor, *, create_graph: bool = False) -> Tensor:
@@ -118,7 +121,7 @@ def exact_trace(v: Tensor, z: Tensor, *, create_graph: bool = False) -> Tensor:
         create_graph: keep the graph of the result (to differentiate it again).
 
     Returns:
-        Shape `(N,)`.
+        Shape `(N,)`; zero where `v` does not depend on `z` (a constant field).
 
     Examples:
         >>> z = torch.tensor([[1.0, 2.0]], requires_grad=True)
@@ -130,12 +133,27 @@ def exact_trace(v: Tensor, z: Tensor, *, create_graph: bool = False) -> Tensor:
         <https://arxiv.org/abs/1810.01367>.
         [Derivation](../flows/continuous.md#instantaneous-change-of-variables).
     """
+    _field_at("v", v, z)
+    check.boolean("create_graph", create_graph)
     trace = torch.zeros(z.shape[0], dtype=z.dtype)
+    if not v.requires_grad:  # v does not depend on z: J = 0
+        return trace
     for i in range(z.shape[1]):
         # e_i^T J: the gradient of sum_n v_{n,i} with respect to z (samples do not interact)
-        (row,) = torch.autograd.grad(v[:, i].sum(), z, retain_graph=True, create_graph=create_graph)
-        trace = trace + row[:, i]
+        (row,) = torch.autograd.grad(
+            v[:, i].sum(), z, retain_graph=True, create_graph=create_graph, allow_unused=True
+        )
+        if row is not None:  # None: v_i does not depend on z
+            trace = trace + row[:, i]
     return trace
+
+
+def _field_at(name: str, v: object, z: object) -> None:
+    # v (N, D) evaluated at the points z (N, D), which require grad
+    z = check.tensor("z", z, dims="N D")
+    if not z.requires_grad:
+        raise ValueError("z must require grad: the points the field was evaluated at")
+    check.shapes_match(("z", name), (z, check.tensor(name, v, dims="N D")))
 
 
 def hutchinson_trace(v: Tensor, z: Tensor, probe: Tensor, *, create_graph: bool = False) -> Tensor:
@@ -164,6 +182,10 @@ def hutchinson_trace(v: Tensor, z: Tensor, probe: Tensor, *, create_graph: bool 
         I. Sutskever, D. Duvenaud, 2019, <https://arxiv.org/abs/1810.01367>.
         [Derivation](../flows/continuous.md#hutchinson).
     """
+    z = check.tensor("z", z, dims="N D")
+    check.shapes_match(("z", "probe"), (z, check.tensor("probe", probe, dims="N D")))
+    _field_at("v", v, z)
+    check.boolean("create_graph", create_graph)
     # --8<-- [start:hutchinson]
     if probe.shape != z.shape:
         raise ValueError(
@@ -187,7 +209,8 @@ def divergence(
     $$ \nabla \cdot v = \operatorname{tr} \frac{\partial v}{\partial z} \approx r^\top \frac{\partial v}{\partial z} r $$
 
     Args:
-        velocity: $v(z, t)$, a callable on `(N, D)` and a scalar tensor.
+        velocity: $v(z, t)$, a callable on `(N, D)` and a scalar tensor, returning `(N, D)`;
+            a field that does not depend on $z$ has divergence 0.
         z: the points, shape `(N, D)`.
         t: the time, a float or a scalar tensor.
         method: `"exact"` ($D$ vector-Jacobian products) or `"hutchinson"` (one).
@@ -205,9 +228,17 @@ def divergence(
         FFJORD, W. Grathwohl, R. T. Q. Chen, J. Bettencourt, I. Sutskever, D. Duvenaud, 2019,
         <https://arxiv.org/abs/1810.01367>. [Derivation](../flows/continuous.md#hutchinson).
     """
+    velocity = check.shape_preserving("velocity", velocity)
+    z = check.tensor("z", z, dims="N D")
+    t = check.real_or_tensor("t", t)
+    if t.dim() != 0:
+        raise ValueError(f"t must be a float or a 0-d tensor, got shape {tuple(t.shape)}")
+    check.choice("method", method, ("exact", "hutchinson"))
+    if probe is not None:
+        check.shapes_match(("z", "probe"), (z, check.tensor("probe", probe, dims="N D")))
     with torch.enable_grad():
         z = z.detach().requires_grad_(True)
-        v = velocity(z, torch.as_tensor(t, dtype=z.dtype))
+        v = velocity(z, t.to(z.dtype)) + 0 * z  # + 0 z: v depends on z even for a constant field
         if method == "exact":
             div = exact_trace(v, z)
         elif method == "hutchinson":
@@ -255,10 +286,11 @@ def odeint(
         D. Duvenaud, 2018, <https://arxiv.org/abs/1806.07366>.
         [Derivation](../flows/continuous.md#continuous-flows).
     """
+    velocity = check.shape_preserving("velocity", velocity)  # v(z, t) must have z's shape
     positive_int("steps", steps)
-    if method not in ("euler", "rk4"):
-        raise ValueError(f"method must be 'euler' or 'rk4', got {method!r}")
-    check_data(z, name="z")
+    check.choice("method", method, ("euler", "rk4"))
+    z = check.tensor("z", z, dims="N D")
+    t0, t1 = check.real("t0", t0), check.real("t1", t1)
     h = (t1 - t0) / steps
     path = [z]
     with torch.no_grad():
@@ -316,10 +348,11 @@ def cnf_log_prob(
         D. Duvenaud, 2018, <https://arxiv.org/abs/1806.07366>.
         [Derivation](../flows/continuous.md#instantaneous-change-of-variables).
     """
-    check_data(x)
+    check.function("velocity", velocity)
+    check.tensor("x", x, dims="N D")
     positive_int("steps", steps)
-    if method not in ("exact", "hutchinson"):
-        raise ValueError(f"method must be 'exact' or 'hutchinson', got {method!r}")
+    check.choice("method", method, ("exact", "hutchinson"))
+    check.generator("generator", generator)
     probe = rademacher(x.shape, generator=generator).to(x.dtype) if method == "hutchinson" else None
 
     def field(z: Tensor, t: float) -> tuple[Tensor, Tensor]:

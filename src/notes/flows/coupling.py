@@ -16,7 +16,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from notes.flows._checks import check_dim
+from notes import _validate as check
+from notes._validate import positive_int
 from notes.flows.transforms import Bijection
 
 __all__ = ["AdditiveCoupling", "AffineCoupling", "alternating_mask", "checkerboard_mask", "mlp"]
@@ -43,10 +44,8 @@ def alternating_mask(dim: int, parity: int = 0) -> Tensor:
         2014, <https://arxiv.org/abs/1410.8516>.
         [Derivation](../flows/coupling.md#stacking-and-permutations).
     """
-    if check_dim(dim) < 2:
-        raise ValueError(f"dim must be >= 2 for a coupling mask, got {dim}")
-    if parity not in (0, 1):
-        raise ValueError(f"parity must be 0 or 1, got {parity!r}")
+    positive_int("dim", dim, 2)  # a coupling mask needs a kept and a transformed part
+    check.choice("parity", parity, (0, 1))
     return torch.arange(dim) % 2 == parity
 
 
@@ -72,12 +71,11 @@ def checkerboard_mask(height: int, width: int, parity: int = 0) -> Tensor:
         Density estimation using Real NVP, L. Dinh, J. Sohl-Dickstein, S. Bengio, 2017,
         <https://arxiv.org/abs/1605.08803>. [Derivation](../flows/coupling.md#masks).
     """
-    check_dim(height, "height")
-    check_dim(width, "width")
+    positive_int("height", height)
+    positive_int("width", width)
     if height * width < 2:
         raise ValueError(f"height * width must be >= 2, got {height} * {width}")
-    if parity not in (0, 1):
-        raise ValueError(f"parity must be 0 or 1, got {parity!r}")
+    check.choice("parity", parity, (0, 1))
     r, c = torch.meshgrid(torch.arange(height), torch.arange(width), indexing="ij")
     return ((r + c) % 2 == parity).reshape(-1)
 
@@ -119,9 +117,15 @@ def mlp(
         <https://arxiv.org/abs/1807.03039> (zero initialisation of the last layer).
         [Derivation](../flows/coupling.md#additive-coupling).
     """
-    widths = [check_dim(in_features, "in_features"), *hidden]
-    for w in hidden:
-        check_dim(w, "hidden width")
+    if not isinstance(hidden, tuple | list):
+        raise TypeError(f"hidden must be a tuple or list of ints, got {type(hidden).__name__}")
+    widths = [positive_int("in_features", in_features), *hidden]
+    for i, w in enumerate(hidden):
+        positive_int(f"hidden[{i}]", w)
+    act: object = activation
+    if not (isinstance(act, type) and issubclass(act, nn.Module)):
+        raise TypeError(f"activation must be an nn.Module class, got {activation!r}")
+    check.generator("generator", generator)
     layers: list[nn.Module] = []
     for n_in, n_out in itertools.pairwise(widths):
         linear = nn.Linear(n_in, n_out)
@@ -130,7 +134,7 @@ def mlp(
             linear.weight.uniform_(-bound, bound, generator=generator)
             linear.bias.uniform_(-bound, bound, generator=generator)
         layers += [linear, activation()]
-    last = nn.Linear(widths[-1], check_dim(out_features, "out_features"))
+    last = nn.Linear(widths[-1], positive_int("out_features", out_features))
     nn.init.zeros_(last.weight)
     nn.init.zeros_(last.bias)
     return nn.Sequential(*layers, last)
@@ -139,10 +143,10 @@ def mlp(
 def _check_mask(mask: object, dim: int) -> Tensor:
     if mask is None:
         return alternating_mask(dim)
-    if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
-        raise TypeError(f"mask must be a bool tensor, got {getattr(mask, 'dtype', type(mask))}")
-    if mask.shape != (dim,):
-        raise ValueError(f"mask must have shape ({dim},), got {tuple(mask.shape)}")
+    mask = check.tensor("mask", mask, floating=False)
+    if mask.dtype != torch.bool:
+        raise TypeError(f"mask must be a bool tensor, got {mask.dtype}")
+    check.tensor("mask", mask, dims="D", sizes={"D": dim}, floating=False)
     if bool(mask.all()) or not bool(mask.any()):
         raise ValueError("mask must hold both True (kept) and False (transformed) entries")
     return mask

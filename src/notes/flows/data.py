@@ -16,8 +16,8 @@ import math
 import torch
 from torch import Tensor
 
+from notes import _validate as check
 from notes._validate import positive_int
-from notes.flows._checks import check_data
 
 __all__ = [
     "checkerboard",
@@ -39,11 +39,11 @@ def _check_n(n: object) -> int:
 
 
 def _check_scale(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a float, got {type(value).__name__}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite float > 0, got {value!r}")
-    return float(value)
+    return check.real(name, value, gt=0)
+
+
+def _check_points(x: object) -> Tensor:
+    return check.tensor("x", x, dims="N 2")
 
 
 def _isotropic_log_prob(x: Tensor, centres: Tensor, std: float) -> Tensor:
@@ -81,6 +81,7 @@ def two_moons(n: int, *, noise: float = 0.2, generator: torch.Generator | None =
         [Training page](../flows/training.md#toy-densities).
     """
     n, noise = _check_n(n), _check_scale(noise, "noise")
+    check.generator("generator", generator)
     theta = math.pi * torch.rand(n, generator=generator)
     sign = torch.where(torch.rand(n, generator=generator) < 0.5, 1.0, -1.0).unsqueeze(1)
     eps = torch.randn(n, 2, generator=generator)
@@ -113,7 +114,7 @@ def two_moons_log_prob(x: Tensor, *, noise: float = 0.2, nodes: int = 512) -> Te
     References:
         [Training page](../flows/training.md#toy-densities).
     """
-    check_data(x, 2)
+    _check_points(x)
     noise = _check_scale(noise, "noise")
     positive_int("nodes", nodes)
     theta = (torch.arange(nodes, dtype=torch.float64) + 0.5) * math.pi / nodes
@@ -154,6 +155,7 @@ def eight_gaussians(
     """
     n = _check_n(n)
     radius, std = _check_scale(radius, "radius"), _check_scale(std, "std")
+    check.generator("generator", generator)
     k = torch.randint(8, (n,), generator=generator)
     eps = torch.randn(n, 2, generator=generator)
     return _eight_centres(radius).float()[k] + std * eps
@@ -179,7 +181,7 @@ def eight_gaussians_log_prob(x: Tensor, *, radius: float = 2.0, std: float = 0.3
     References:
         [Training page](../flows/training.md#toy-densities).
     """
-    check_data(x, 2)
+    _check_points(x)
     radius, std = _check_scale(radius, "radius"), _check_scale(std, "std")
     log_terms = _isotropic_log_prob(x, _eight_centres(radius), std)
     return torch.logsumexp(log_terms, dim=1) - math.log(8)
@@ -210,6 +212,7 @@ def checkerboard(n: int, *, generator: torch.Generator | None = None) -> Tensor:
         [Training page](../flows/training.md#toy-densities).
     """
     n = _check_n(n)
+    check.generator("generator", generator)
     i = torch.randint(4, (n,), generator=generator)  # column
     j = 2 * torch.randint(2, (n,), generator=generator) + i % 2  # a row with i + j even
     u = torch.rand(n, 2, generator=generator)
@@ -234,7 +237,7 @@ def checkerboard_log_prob(x: Tensor) -> Tensor:
     References:
         [Training page](../flows/training.md#toy-densities).
     """
-    check_data(x, 2)
+    _check_points(x)
     inside = ((x >= -2) & (x < 2)).all(dim=1)
     cell = torch.floor(x).long() + 2
     dark = (cell.sum(dim=1) % 2 == 0) & inside
@@ -268,11 +271,9 @@ def dequantize(q: object, levels: int, *, generator: torch.Generator | None = No
         <https://arxiv.org/abs/1511.01844>. [Derivation](../flows/coupling.md#dequantisation).
     """
     positive_int("levels", levels, 2)
-    if not isinstance(q, Tensor) or q.dim() != 2:
-        raise ValueError(f"q must be a tensor of shape (N, D), got {getattr(q, 'shape', q)!r}")
-    qf = q.double()
-    if not bool(((qf == qf.round()) & (qf >= 0) & (qf <= levels - 1)).all()):
-        raise ValueError(f"q must hold integers in [0, {levels - 1}]")
+    q = check.tensor("q", q, dims="N D", floating=False)
+    qf = check.whole_numbers("q", q, minimum=0, maximum=levels - 1).double()
+    check.generator("generator", generator)
     u = torch.rand(q.shape, generator=generator, dtype=torch.float64)
     return ((qf + u) / levels).float()
 
@@ -327,12 +328,15 @@ def train_test_split(
     References:
         [Training page](../flows/training.md#digits).
     """
-    if not 0 < test_fraction < 1:
+    if not 0 < check.real("test_fraction", test_fraction) < 1:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
-    if not isinstance(x, Tensor) or x.dim() != 2:
-        raise ValueError(f"x must be a tensor of shape (N, D), got {getattr(x, 'shape', x)!r}")
+    x = check.tensor("x", x, dims="N D", floating=False)
+    check.generator("generator", generator)
     n_test = round(test_fraction * x.shape[0])
     if not 0 < n_test < x.shape[0]:
-        raise ValueError(f"test_fraction {test_fraction} leaves an empty part of {x.shape[0]} rows")
+        raise ValueError(
+            f"x has too few rows ({x.shape[0]}) for test_fraction {test_fraction}: "
+            "it leaves an empty part"
+        )
     order = torch.randperm(x.shape[0], generator=generator)
     return x[order[n_test:]], x[order[:n_test]]

@@ -19,8 +19,8 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import MultivariateNormal
 
+from notes import _validate as check
 from notes._validate import positive_int
-from notes.flows._checks import check_data
 from notes.flows.transforms import Bijection, Chain
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ def normal_log_prob(z: Tensor) -> Tensor:
     References:
         [Derivation](../flows/index.md#change-of-variables).
     """
+    check.tensor("z", z, dims="* D")
     return -0.5 * (z * z).sum(-1) - 0.5 * z.shape[-1] * _LOG_2PI
 
 
@@ -82,6 +83,7 @@ def logistic_log_prob(z: Tensor) -> Tensor:
         NICE: Non-linear Independent Components Estimation, L. Dinh, D. Krueger, Y. Bengio,
         2014, <https://arxiv.org/abs/1410.8516>. [Derivation](../flows/coupling.md#prior).
     """
+    check.tensor("z", z, dims="* D")
     # softplus(z) + softplus(-z) = |z| + 2 log(1 + e^{-|z|}), written so for every z (torch's
     # softplus switches to the identity above z = 20, which would cost 1e-9 in the gradient).
     return -(z.abs() + 2 * torch.log1p(torch.exp(-z.abs()))).sum(-1)
@@ -118,8 +120,12 @@ def sample_base(
     References:
         [Derivation](../flows/coupling.md#prior).
     """
-    if n < 0:
-        raise ValueError(f"n must be >= 0, got {n}")
+    check.choice("base", base, ("gaussian", "logistic"))
+    check.integer("n", n, minimum=0)
+    positive_int("dim", dim)
+    check.generator("generator", generator)
+    if dtype is not None:
+        check.dtype("dtype", dtype)
     if base == "gaussian":
         return torch.randn(n, dim, generator=generator, dtype=dtype)
     if base == "logistic":
@@ -158,8 +164,7 @@ class Flow(nn.Module):
 
     def __init__(self, layers: Sequence[Bijection], base: Base = "gaussian") -> None:
         super().__init__()
-        if base not in ("gaussian", "logistic"):
-            raise ValueError(f"base must be 'gaussian' or 'logistic', got {base!r}")
+        check.choice("base", base, ("gaussian", "logistic"))
         self.chain = Chain(layers)
         self.dim = self.chain.dim
         self.base: Base = base
@@ -171,8 +176,15 @@ class Flow(nn.Module):
         return self.log_prob(x)
 
     def log_prob(self, x: Tensor) -> Tensor:
-        """$\\log p_X(x)$ for a batch of shape `(N, D)`, returned with shape `(N,)`."""
-        check_data(x, self.dim)
+        """$\\log p_X(x)$ for a batch of shape `(N, D)`, returned with shape `(N,)`.
+
+        `x` must be finite and have the dtype of the flow's parameters: a float64 batch into a
+        float32 flow is refused with a message naming both dtypes (convert one of them).
+        """
+        check.tensor("x", x, dims="N D", sizes={"D": self.dim})
+        for p in self.parameters():
+            check.same_dtype("x", x, p.dtype, "the flow")
+            break
         z, ladj = self.chain(x)
         return self._base_log_prob(z) + ladj  # type: ignore[no-any-return]
 
@@ -185,8 +197,8 @@ class Flow(nn.Module):
         A temperature $\tau < 1$ draws from nearer the mode of the base (Glow, section 5).
         """
         positive_int("n", n)
-        if not temperature > 0:
-            raise ValueError(f"temperature must be > 0, got {temperature!r}")
+        temperature = check.real("temperature", temperature, gt=0)
+        check.generator("generator", generator)
         dtype = next(self.parameters(), torch.empty(0)).dtype
         z = sample_base(self.base, n, self.dim, generator=generator, dtype=dtype)
         return self.chain.inverse(temperature * z)
@@ -215,10 +227,10 @@ def fit_gaussian(x: Tensor) -> MultivariateNormal:
     References:
         [Training page](../flows/training.md#toy-densities), where it is the baseline.
     """
-    check_data(x)
+    check.tensor("x", x, dims="N D")
     n, d = x.shape
     if n <= d:
-        raise ValueError(f"x needs more rows than columns to fit a covariance, got {n} x {d}")
+        raise ValueError(f"x must have more rows than columns to fit a covariance, got {n} x {d}")
     x = x.double()
     mean = x.mean(0)
     centred = x - mean
@@ -253,5 +265,5 @@ def bits_per_dim(log_prob: Tensor | float, dim: int, levels: int) -> float:
     """
     positive_int("dim", dim)
     positive_int("levels", levels, 2)
-    lp = float(log_prob)
+    lp = check.real("log_prob", log_prob)
     return (-lp + dim * math.log(levels)) / (dim * math.log(2))

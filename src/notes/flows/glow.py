@@ -8,6 +8,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from notes import _validate as check
 from notes.flows.transforms import Bijection
 
 __all__ = ["ActNorm", "InvertibleLinear"]
@@ -55,8 +56,7 @@ class ActNorm(Bijection):
         super().__init__(dim)
         mu = torch.zeros(dim) if loc is None else _vector(loc, dim, "loc")
         sigma = torch.ones(dim, dtype=mu.dtype) if scale is None else _vector(scale, dim, "scale")
-        if not bool((sigma > 0).all()):
-            raise ValueError(f"scale must be > 0 (invertible), got {sigma.tolist()}")
+        check.within("scale", sigma, gt=0)  # invertible
         dtype = torch.promote_types(mu.dtype, sigma.dtype)  # given values keep their precision
         self.loc = nn.Parameter(mu.detach().clone().to(dtype))  # mu, shape (D,)
         self.log_scale = nn.Parameter(sigma.detach().log().to(dtype))  # log sigma, shape (D,)
@@ -69,15 +69,13 @@ class ActNorm(Bijection):
         self._check(x)
         flat = x.reshape(-1, self.dim)  # (N, D)
         if flat.shape[0] < 2:
-            raise ValueError(f"ActNorm needs >= 2 rows to initialise, got {flat.shape[0]}")
-        if not bool(torch.isfinite(flat).all()):
-            raise ValueError("x must be finite to initialise ActNorm")
+            raise ValueError(f"x must have >= 2 rows to initialise ActNorm, got {flat.shape[0]}")
         std = flat.std(dim=0, unbiased=False)
         if bool((std == 0).any()):
             bad = torch.nonzero(std == 0).flatten().tolist()
             raise ValueError(
-                f"ActNorm cannot initialise: features {bad} are constant in the first batch, "
-                "so the scale 1/sigma would be infinite (not invertible)"
+                f"x must not have constant features to initialise ActNorm: features {bad} are "
+                "constant in the first batch, so the scale 1/sigma would be infinite"
             )
         self.loc.copy_(flat.mean(dim=0))
         self.log_scale.copy_(std.log())
@@ -171,12 +169,10 @@ class InvertibleLinear(Bijection):
         generator: torch.Generator | None = None,
     ) -> None:
         super().__init__(dim)
+        check.generator("generator", generator)
         if weight is None:
             weight = random_rotation(dim, generator=generator)
-        if not isinstance(weight, Tensor) or weight.shape != (dim, dim):
-            raise ValueError(f"weight must have shape ({dim}, {dim}), got {_shape(weight)}")
-        if not bool(torch.isfinite(weight).all()):
-            raise ValueError("weight must be finite")
+        weight = check.tensor("weight", weight, dims="D D", sizes={"D": dim})
         p, lower, upper = torch.linalg.lu(weight.detach().double())
         diagonal = torch.diagonal(upper)  # s
         if bool((diagonal.abs() <= torch.finfo(torch.float64).eps * diagonal.abs().max()).any()):
@@ -222,12 +218,4 @@ class InvertibleLinear(Bijection):
 
 
 def _vector(value: object, dim: int, name: str) -> Tensor:
-    if not isinstance(value, Tensor) or value.shape != (dim,) or not value.is_floating_point():
-        raise ValueError(f"{name} must be a floating tensor of shape ({dim},), got {_shape(value)}")
-    if not bool(torch.isfinite(value).all()):
-        raise ValueError(f"{name} must be finite, got {value.tolist()}")
-    return value
-
-
-def _shape(value: object) -> object:
-    return tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__
+    return check.tensor(name, value, dims="D", sizes={"D": dim})

@@ -19,8 +19,8 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
+from notes import _validate as check
 from notes._validate import positive_int
-from notes.flows._checks import check_data
 from notes.flows.continuous import odeint
 from notes.flows.training import make_optimizer, num_threads
 
@@ -46,7 +46,7 @@ def straight_path(x0: Tensor, eps: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
     Args:
         x0: data, shape `(N, D)`.
         eps: noise, shape `(N, D)`.
-        t: times in $[0, 1]$, shape `(N,)`.
+        t: times in $[0, 1]$, shape `(N,)` (not `(N, 1)`, which would broadcast).
 
     Returns:
         `(x_t, u)`, both of shape `(N, D)`.
@@ -60,6 +60,10 @@ def straight_path(x0: Tensor, eps: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
         X. Liu, C. Gong, Q. Liu, 2023, <https://arxiv.org/abs/2209.03003>.
         [Derivation](../flows/continuous.md#flow-matching).
     """
+    x0 = check.tensor("x0", x0, dims="N D")
+    check.shapes_match(("x0", "eps"), (x0, check.tensor("eps", eps, dims="N D")))
+    check.tensor("t", t, dims="N", sizes={"N": x0.shape[0]})
+    check.within("t", t, ge=0, le=1)
     # --8<-- [start:path]
     tt = t.unsqueeze(-1)  # (N, 1)
     return (1 - tt) * x0 + tt * eps, eps - x0  # x_t and its velocity
@@ -90,6 +94,7 @@ def flow_matching_loss(velocity: Velocity, x0: Tensor, eps: Tensor, t: Tensor) -
         M. Nickel, M. Le, 2023, <https://arxiv.org/abs/2210.02747>.
         [Derivation](../flows/continuous.md#flow-matching).
     """
+    velocity = check.shape_preserving("velocity", velocity)  # v(x_t, t) must have x_t's shape
     # --8<-- [start:loss]
     xt, u = straight_path(x0, eps, t)
     return ((velocity(xt, t) - u) ** 2).sum(-1).mean()  # mean over the batch of |v - u|^2
@@ -125,6 +130,9 @@ def sample_time(
         Scaling Rectified Flow Transformers for High-Resolution Image Synthesis, P. Esser et al.,
         2024, <https://arxiv.org/abs/2403.03206>. [Derivation](../flows/continuous.md#diffusion).
     """
+    positive_int("n", n)
+    check.choice("schedule", schedule, ("uniform", "logit-normal"))
+    check.generator("generator", generator)
     if schedule == "uniform":
         return torch.rand(n, generator=generator)
     if schedule == "logit-normal":
@@ -180,14 +188,20 @@ def fit_flow_matching(
         Generative Modeling, Y. Lipman, R. T. Q. Chen, H. Ben-Hamu, M. Nickel, M. Le, 2023,
         <https://arxiv.org/abs/2210.02747>. [Derivation](../flows/continuous.md#flow-matching).
     """
-    check_data(x0, name="x0")
+    check.instance("velocity", velocity, nn.Module)
+    check.tensor("x0", x0, dims="N D", min_sizes={"N": 1})
+    for p in velocity.parameters():  # x0 in the dtype of the network
+        check.same_dtype("x0", x0, p.dtype, "velocity")
+        break
     if noise is not None:
-        check_data(noise, x0.shape[1], name="noise")
-        if noise.shape != x0.shape:
-            raise ValueError(f"noise must have shape {tuple(x0.shape)}, got {tuple(noise.shape)}")
+        check.tensor("noise", noise, dims="N D", sizes={"D": x0.shape[1]})
+        check.shapes_match(("x0", "noise"), (x0, noise))
     positive_int("steps", steps)
     positive_int("batch_size", batch_size)
-    sample_time(1, schedule=schedule)  # validates the schedule before any work
+    check.choice("schedule", schedule, ("uniform", "logit-normal"))
+    check.generator("generator", generator)
+    if threads is not None:
+        positive_int("threads", threads)
     optimizer = make_optimizer(velocity, lr)
     n, d = x0.shape
     losses = torch.empty(steps)
@@ -228,6 +242,9 @@ def euler_sample(velocity: Velocity, eps: Tensor, steps: int) -> Tensor:
         X. Liu, C. Gong, Q. Liu, 2023, <https://arxiv.org/abs/2209.03003>.
         [Derivation](../flows/continuous.md#euler-steps).
     """
+    check.function("velocity", velocity)
+    check.tensor("eps", eps, dims="N D")  # named here, not as odeint's z
+    positive_int("steps", steps)
     return odeint(velocity, eps, t0=1.0, t1=0.0, steps=steps, method="euler")[-1]
 
 
@@ -256,6 +273,9 @@ def straightness(velocity: Velocity, eps: Tensor, steps: int = 64) -> Tensor:
         X. Liu, C. Gong, Q. Liu, 2023, <https://arxiv.org/abs/2209.03003>.
         [Derivation](../flows/continuous.md#straight-paths).
     """
+    velocity = check.shape_preserving("velocity", velocity)
+    check.tensor("eps", eps, dims="N D")
+    positive_int("steps", steps)
     path = odeint(velocity, eps, t0=1.0, t1=0.0, steps=steps, method="euler")  # (S+1, N, D)
     chord = path[0] - path[-1]  # z_1 - z_0: noise end minus data end
     h = 1.0 / steps
@@ -291,8 +311,7 @@ def gaussian_velocity(mean: float, std: float) -> Velocity:
         X. Liu, C. Gong, Q. Liu, 2023, <https://arxiv.org/abs/2209.03003>.
         [Derivation](../flows/continuous.md#flow-matching).
     """
-    if not std > 0:
-        raise ValueError(f"std must be > 0, got {std!r}")
+    mean, std = check.real("mean", mean), check.positive_float("std", std)
 
     def v(x: Tensor, t: Tensor) -> Tensor:
         t = t.unsqueeze(-1) if t.dim() == 1 else t  # per-sample times (N,) -> (N, 1)
@@ -325,10 +344,11 @@ def energy_distance(x: Tensor, y: Tensor) -> Tensor:
         M. L. Rizzo, 2013, <https://doi.org/10.1016/j.jspi.2013.03.018>.
         [Use on the page](../flows/continuous.md#euler-steps).
     """
-    check_data(x)
-    check_data(y, x.shape[1], name="y")
+    x, y = check.tensor("x", x, dims="N D"), check.tensor("y", y, dims="M D")
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"x and y must have one dimension D, got {x.shape[1]} and {y.shape[1]}")
     if x.shape[0] < 2 or y.shape[0] < 2:
-        raise ValueError(f"x and y need >= 2 rows each, got {x.shape[0]} and {y.shape[0]}")
+        raise ValueError(f"x and y must have >= 2 rows each, got {x.shape[0]} and {y.shape[0]}")
     x, y = x.double(), y.double()
     n, m = x.shape[0], y.shape[0]
     xy = torch.cdist(x, y).mean()

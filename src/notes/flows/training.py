@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
+from notes import _validate as check
 from notes._validate import positive_int
-from notes.flows._checks import check_data
 from notes.flows.data import dequantize
 from notes.flows.distributions import Flow
 
@@ -60,7 +60,7 @@ def num_threads(n: object) -> Iterator[None]:
     if n is None:
         yield
         return
-    count = positive_int("num_threads", n)
+    count = positive_int("n", n)
     previous = torch.get_num_threads()
     torch.set_num_threads(count)
     try:
@@ -90,8 +90,8 @@ def make_optimizer(model: torch.nn.Module, lr: float = 1e-3) -> torch.optim.Adam
         Adam: A Method for Stochastic Optimization, D. P. Kingma, J. Ba, 2015,
         <https://arxiv.org/abs/1412.6980>. [Training page](../flows/training.md#maximum-likelihood).
     """
-    if not lr > 0:
-        raise ValueError(f"lr must be > 0, got {lr!r}")
+    check.instance("model", model, torch.nn.Module)
+    lr = check.real("lr", lr, gt=0)
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ValueError("model has no trainable parameters")
@@ -107,7 +107,7 @@ def training_step(flow: Flow, optimizer: torch.optim.Optimizer, batch: Tensor) -
     Args:
         flow: the model.
         optimizer: built once for the model, e.g. by `make_optimizer`.
-        batch: data of shape `(B, D)`.
+        batch: data of shape `(B, D)` with $B \ge 1$, in the flow's dtype.
 
     Returns:
         The loss before the update, a detached scalar tensor.
@@ -122,6 +122,9 @@ def training_step(flow: Flow, optimizer: torch.optim.Optimizer, batch: Tensor) -
     References:
         [Training page](../flows/training.md#maximum-likelihood).
     """
+    check.instance("flow", flow, Flow)
+    check.instance("optimizer", optimizer, torch.optim.Optimizer)
+    check.tensor("batch", batch, dims="B D", min_sizes={"B": 1})  # the mean of no rows is NaN
     optimizer.zero_grad(set_to_none=True)
     loss = -flow.log_prob(batch).mean()  # L = -(1/B) sum_b log p(x_b)
     loss.backward()  # type: ignore[no-untyped-call]
@@ -154,7 +157,7 @@ def fit(
 
     Args:
         flow: the model, trained in place.
-        x: training data, shape `(N, D)`.
+        x: training data, shape `(N, D)` with $N \ge 1$, in the flow's dtype.
         steps: number of steps, >= 1.
         batch_size: minibatch size $B \\ge 1$.
         lr: Adam's learning rate.
@@ -179,13 +182,18 @@ def fit(
         <https://arxiv.org/abs/1412.6980>.
         [Derivation](../flows/training.md#maximum-likelihood).
     """
-    if not isinstance(flow, Flow):
-        raise TypeError(f"flow must be a Flow, got {type(flow).__name__}")
-    check_data(x, flow.dim)
+    flow = check.instance("flow", flow, Flow)
+    check.tensor("x", x, dims="N D", sizes={"D": flow.dim}, min_sizes={"N": 1})
+    for p in flow.parameters():
+        check.same_dtype("x", x, p.dtype, "the flow")
+        break
     positive_int("steps", steps)
     positive_int("batch_size", batch_size)
     if levels is not None:
         positive_int("levels", levels, 2)
+    if threads is not None:
+        positive_int("threads", threads)
+    check.generator("generator", generator)
     n = x.shape[0]
     optimizer = make_optimizer(flow, lr)
     losses = torch.empty(steps)

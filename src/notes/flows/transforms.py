@@ -18,17 +18,16 @@ See the [derivation](../flows/index.md#change-of-variables).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from collections.abc import Iterable
+from typing import cast
 
 import torch
 from torch import Tensor, nn
 from torch.distributions import constraints
 from torch.distributions.transforms import Transform
 
-from notes.flows._checks import check_dim
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable
+from notes import _validate as check
+from notes._validate import positive_int
 
 __all__ = ["Bijection", "BijectionTransform", "Chain", "Logit", "Permutation", "Reverse", "Scaling"]
 
@@ -59,17 +58,16 @@ class Bijection(nn.Module):
 
     def __init__(self, dim: int) -> None:
         super().__init__()
-        self.dim = check_dim(dim)
+        self.dim = positive_int("dim", dim)
 
     def _check(self, x: object, name: str = "x") -> None:
-        # A Python comparison of the shape: free, so every layer does it on every call.
-        if not isinstance(x, Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-        if x.dim() < 1 or x.shape[-1] != self.dim:
-            raise ValueError(
-                f"{name} must have shape (*, {self.dim}) for {type(self).__name__}, "
-                f"got {tuple(x.shape)}"
-            )
+        # Every layer checks its input on every call: a floating, finite tensor of shape
+        # (*, D), in the dtype of the layer's parameters (a float64 batch into a float32 layer
+        # is refused, naming both dtypes, rather than failing inside torch).
+        x = check.tensor(name, x, dims="* D", sizes={"D": self.dim})
+        for p in self.parameters():  # the first one gives the layer's dtype
+            check.same_dtype(name, x, p.dtype, f"this {type(self).__name__}")
+            break
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Return `(f(x), log|det df/dx|)`, shapes `(*, D)` and `(*)`."""
@@ -123,6 +121,8 @@ class BijectionTransform(Transform):
     bijective = True
 
     def __init__(self, bijection: Bijection, cache_size: int = 0) -> None:
+        check.instance("bijection", bijection, Bijection)
+        check.integer("cache_size", cache_size, minimum=0, maximum=1)
         super().__init__(cache_size=cache_size)
         self.bijection = bijection
 
@@ -134,6 +134,7 @@ class BijectionTransform(Transform):
 
     def with_cache(self, cache_size: int = 1) -> BijectionTransform:
         """The same transform with torch's one-entry cache of `(x, y)` pairs."""
+        check.integer("cache_size", cache_size, minimum=0, maximum=1)
         return BijectionTransform(self.bijection, cache_size=cache_size)
 
     def _call(self, x: Tensor) -> Tensor:
@@ -142,8 +143,10 @@ class BijectionTransform(Transform):
     def _inverse(self, y: Tensor) -> Tensor:
         return self.bijection.inverse(y)
 
-    def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:  # noqa: ARG002 - torch API
+    def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
         """log |det J| at `x`; `y` is unused (the layer recomputes it in the same pass)."""
+        check.tensor("y", y)
+        check.shapes_match(("x", "y"), (check.tensor("x", x), y))
         return self.bijection(x)[1]  # type: ignore[no-any-return]
 
     def call_and_ladj(self, x: Tensor) -> tuple[Tensor, Tensor]:
@@ -177,6 +180,8 @@ class Chain(Bijection):
     """
 
     def __init__(self, layers: Iterable[Bijection]) -> None:
+        if not isinstance(layers, Iterable):
+            raise TypeError(f"layers must be an iterable of Bijections, got {layers!r}")
         layers = list(layers)
         if not layers:
             raise ValueError("layers must hold at least one Bijection, got none")
@@ -238,8 +243,7 @@ class Permutation(Bijection):
     inverse_perm: Tensor
 
     def __init__(self, perm: object) -> None:
-        if not isinstance(perm, Tensor) or perm.dim() != 1 or perm.dtype.is_floating_point:
-            raise ValueError(f"perm must be a 1-D integer tensor, got {perm!r}")
+        perm = check.integer_tensor("perm", perm, dims="D")
         n = perm.numel()
         if n == 0 or not torch.equal(perm.sort().values, torch.arange(n)):
             raise ValueError(f"perm must hold each of 0..{n - 1} once, got {perm.tolist()}")
@@ -277,7 +281,7 @@ class Reverse(Permutation):
     """
 
     def __init__(self, dim: int) -> None:
-        super().__init__(torch.arange(check_dim(dim) - 1, -1, -1))
+        super().__init__(torch.arange(positive_int("dim", dim) - 1, -1, -1))
 
 
 class Scaling(Bijection):
@@ -351,7 +355,7 @@ class Logit(Bijection):
 
     def __init__(self, dim: int, alpha: float = 0.05) -> None:
         super().__init__(dim)
-        if not 0.0 <= alpha < 0.5:
+        if not 0.0 <= check.real("alpha", alpha) < 0.5:
             raise ValueError(f"alpha must be in [0, 0.5), got {alpha!r}")
         self.alpha = float(alpha)
 
@@ -363,6 +367,8 @@ class Logit(Bijection):
                 f"x must lie in [0, 1] for Logit, got values in "
                 f"[{float(x.min()):.4g}, {float(x.max()):.4g}]"
             )
+        if self.alpha == 0 and x.numel() and not bool(((x > 0) & (x < 1)).all()):
+            raise ValueError("x must lie in (0, 1) for Logit with alpha = 0 (logit(0) is -inf)")
         a = self.alpha
         w = a + (1 - 2 * a) * x
         log_w, log_1mw = torch.log(w), torch.log1p(-w)
@@ -370,6 +376,12 @@ class Logit(Bijection):
         return log_w - log_1mw, ladj  # logit(w) = log w - log(1 - w)
 
     def inverse(self, y: Tensor) -> Tensor:
-        """Return `(sigmoid(y) - alpha) / (1 - 2 alpha)`."""
+        r"""Return `(sigmoid(y) - alpha) / (1 - 2 alpha)`, clamped to [0, 1].
+
+        The forward map's image is $[\operatorname{logit}\alpha, \operatorname{logit}(1 - \alpha)]$;
+        a `y` beyond it (a base sample far in the tails) maps to the nearest end, 0 or 1, so
+        that the inverse stays in the forward map's domain and a flow's own samples pass its
+        `log_prob`.
+        """
         self._check(y, "y")
-        return (torch.sigmoid(y) - self.alpha) / (1 - 2 * self.alpha)
+        return ((torch.sigmoid(y) - self.alpha) / (1 - 2 * self.alpha)).clamp(0, 1)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from notes import _validate as check
 from notes._validate import positive_float, positive_int
 from notes.initialization._common import activation_fn
 from notes.initialization.sampling import lecun_std, xavier_std
@@ -50,8 +51,7 @@ def second_moment_map(
         J. Su, "浅谈Transformer的初始化、参数化与标准化", 2021, https://kexue.fm/archives/8620.
         [derivation](../initialization.md#gains)
     """
-    if not nu >= 0 or math.isinf(nu):
-        raise ValueError(f"nu must be >= 0 and finite, got {nu!r}")
+    nu = check.real("nu", nu, ge=0)
     phi = activation_fn(activation, negative_slope)
     return positive_float("gain", gain) ** 2 * _gaussian_expectation(lambda s: phi(s) ** 2, nu)
 
@@ -135,10 +135,10 @@ def mlp_second_moments(
     L, m = positive_int("depth", depth), positive_int("width", width)
     S, B = positive_int("nets", nets), positive_int("batch", batch)
     phi = activation_fn(activation, negative_slope)
-    if init not in ("lecun", "xavier", "he"):
-        raise ValueError(f"init must be 'lecun', 'xavier' or 'he', got {init!r}")
-    if norm not in ("none", "pre", "post"):
-        raise ValueError(f"norm must be 'none', 'pre' or 'post', got {norm!r}")
+    check.choice("init", init, ("lecun", "xavier", "he"))
+    check.choice("norm", norm, ("none", "pre", "post"))
+    check.boolean("residual", residual)
+    check.generator("generator", generator)
     g = gain(activation, negative_slope=negative_slope) if init == "he" else 1.0
     sigma = xavier_std(m, m) if init == "xavier" else lecun_std(m, g)  # σ = g/√m
 
@@ -189,10 +189,7 @@ def relu_log_ratio_moments(width: int, gain: float = math.sqrt(2.0)) -> tuple[fl
         K. He et al., "Delving Deep into Rectifiers", 2015, https://arxiv.org/abs/1502.01852.
         [derivation](../initialization.md#relu)
     """
-    m = positive_int("width", width)
-    if m < 2:
-        raise ValueError(f"width must be >= 2, got {m}")
-    g = positive_float("gain", gain)
+    m, g = positive_int("width", width, 2), positive_float("gain", gain)
     k = torch.arange(1, m + 1, dtype=torch.float64)  # K = 1..m active units
     # P(K = k) = C(m, k) / 2^m, conditioned on K >= 1
     log_c = math.lgamma(m + 1) - torch.lgamma(k + 1) - torch.lgamma(m - k + 1)

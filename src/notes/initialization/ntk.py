@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from notes import _validate as check
 from notes._validate import positive_float, positive_int
-from notes.initialization._common import floating_tensor
 
 __all__ = ["two_layer_sgd_step"]
 
@@ -33,7 +33,7 @@ def two_layer_sgd_step(
     in the trained parameters $\theta$.
 
     Args:
-        x: one input, shape `(d,)`, floating.
+        x: one input, shape `(d,)` with $d \ge 1$, floating and finite.
         width: hidden units $m \ge 1$.
         parameterization: `"standard"` or `"ntk"`.
         lr: the learning rate $\eta > 0$.
@@ -55,11 +55,10 @@ def two_layer_sgd_step(
         A. Jacot, F. Gabriel, C. Hongler, "Neural Tangent Kernel", 2018,
         https://arxiv.org/abs/1806.07572. [derivation](../initialization.md#ntk)
     """
-    x = floating_tensor("x", x, 1)
-    m, S, eta = positive_int("width", width), positive_int("nets", nets), float(lr)
-    positive_float("lr", lr)
-    if parameterization not in ("standard", "ntk"):
-        raise ValueError(f"parameterization must be 'standard' or 'ntk', got {parameterization!r}")
+    x = check.tensor("x", x, dims="d", min_sizes={"d": 1})
+    m, S, eta = positive_int("width", width), positive_int("nets", nets), positive_float("lr", lr)
+    check.choice("parameterization", parameterization, ("standard", "ntk"))
+    check.generator("generator", generator)
     d = x.numel()
     a1 = torch.randn(S, d, m, generator=generator, dtype=x.dtype)  # A_1 ~ N(0, 1): (S, d, m)
     a2 = torch.randn(S, m, generator=generator, dtype=x.dtype)  # a_2 ~ N(0, 1): (S, m)

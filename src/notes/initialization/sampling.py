@@ -6,8 +6,8 @@ import math
 
 import torch
 
+from notes import _validate as check
 from notes._validate import positive_float, positive_int
-from notes.initialization._common import check_shape
 
 __all__ = [
     "he_std",
@@ -73,8 +73,9 @@ def normal(
         J. Su, "浅谈Transformer的初始化、参数化与标准化", 2021, https://kexue.fm/archives/8620.
         [derivation](../initialization.md#sampling)
     """
-    sigma = positive_float("std", std)
-    return torch.randn(check_shape(shape), generator=generator, dtype=dtype) * sigma
+    sigma, shape = positive_float("std", std), check.shape("shape", shape)
+    dtype, generator = check.dtype("dtype", dtype), check.generator("generator", generator)
+    return torch.randn(shape, generator=generator, dtype=dtype) * sigma
 
 
 def uniform(
@@ -105,7 +106,9 @@ def uniform(
         [derivation](../initialization.md#sampling)
     """
     a = math.sqrt(3.0) * positive_float("std", std)  # Var U[-a, a] = a²/3
-    return (2 * torch.rand(check_shape(shape), generator=generator, dtype=dtype) - 1) * a
+    shape, dtype = check.shape("shape", shape), check.dtype("dtype", dtype)
+    generator = check.generator("generator", generator)
+    return (2 * torch.rand(shape, generator=generator, dtype=dtype) - 1) * a
 
 
 def truncated_normal(
@@ -125,7 +128,8 @@ def truncated_normal(
         std: the requested standard deviation $\sigma > 0$ of the result.
         bound: the truncation point $b > 0$ in units of the untruncated scale.
         generator: source of randomness.
-        dtype: a floating dtype.
+        dtype: a floating dtype (an integer dtype would round every draw to 0, so it is
+            refused).
 
     Returns:
         A tensor of `shape` with entries in $[-b\sigma/\tau(b), b\sigma/\tau(b)]$.
@@ -140,8 +144,10 @@ def truncated_normal(
         [derivation](../initialization.md#sampling)
     """
     sigma, b = positive_float("std", std), positive_float("bound", bound)
+    shape, dtype = check.shape("shape", shape), check.dtype("dtype", dtype)
+    generator = check.generator("generator", generator)
     lo = 0.5 * (1 + math.erf(-b / math.sqrt(2)))  # Φ(-b)
-    u = lo + (1 - 2 * lo) * torch.rand(check_shape(shape), generator=generator, dtype=torch.float64)
+    u = lo + (1 - 2 * lo) * torch.rand(shape, generator=generator, dtype=torch.float64)
     z: torch.Tensor = torch.special.ndtri(u)  # Φ⁻¹(u): z ~ N(0, 1) truncated to [-b, b]
     return (z * (sigma / truncated_normal_std(b))).to(dtype)
 

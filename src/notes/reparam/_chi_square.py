@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import torch
 
+from notes import _validate as check
 from notes.reparam._gumbel import probs_to_logits
-from notes.reparam._validate import floating
 
 __all__ = ["chi_square_gof", "chi_square_homogeneity"]
 
 
-def _counts(counts: object, dims: int) -> torch.Tensor:
-    if not isinstance(counts, torch.Tensor):
-        raise TypeError(f"counts must be a torch.Tensor, got {type(counts).__name__}")
-    if counts.dim() != dims:
-        raise ValueError(f"counts must be {dims}-D, got shape {tuple(counts.shape)}")
-    c = counts.double()
-    if not bool((c >= 0).all()) or not bool(torch.isfinite(c).all()):
-        raise ValueError(f"counts must be finite and >= 0, got min {c.min().item()}")
-    return c
+def _counts(counts: object, dims: str) -> torch.Tensor:
+    c = check.tensor("counts", counts, dims=dims, floating=False)
+    if c.dtype == torch.bool or c.dtype.is_complex:
+        raise TypeError(f"counts must have an integer or floating dtype, got {c.dtype}")
+    return check.whole_numbers("counts", c, minimum=0).double()
 
 
 def _p_value(statistic: torch.Tensor, df: int) -> float:
@@ -36,8 +32,10 @@ def chi_square_gof(counts: torch.Tensor, probs: torch.Tensor) -> tuple[float, fl
     with $Q$ the regularised upper incomplete gamma function (`torch.special.gammaincc`).
 
     Args:
-        counts: $c$, shape `(K,)`, $\ge 0$, with total $n > 0$.
-        probs: $p$, shape `(K,)`, a distribution with every $p_k > 0$.
+        counts: $c$, shape `(K,)`, whole numbers $\ge 0$ (any dtype), with total $n > 0$.
+        probs: $p$, shape `(K,)`, a distribution with every $p_k > 0$, summing to 1 within
+            the tolerance of its own dtype (see
+            [`probs_to_logits`][notes.reparam.probs_to_logits]); it is normalised in float64.
 
     Returns:
         `(statistic, p_value)`.
@@ -49,8 +47,10 @@ def chi_square_gof(counts: torch.Tensor, probs: torch.Tensor) -> tuple[float, fl
     References:
         [Use on the page](../reparameterization.md#gumbel-max).
     """
-    c = _counts(counts, 1)
-    p = probs_to_logits(floating(probs, "probs").double()).exp()  # checks p is a distribution
+    c = _counts(counts, "K")
+    # p is judged a distribution in its own dtype, then normalised in float64
+    p = probs_to_logits(check.tensor("probs", probs, dims="K")).double().exp()
+    p = p / p.sum()
     if c.shape != p.shape or c.numel() < 2 or not c.sum() > 0:
         raise ValueError(
             f"counts must have the shape of probs {tuple(p.shape)}, K >= 2 and a positive "
@@ -69,7 +69,8 @@ def chi_square_homogeneity(counts: torch.Tensor) -> tuple[float, float]:
        X^2 \;\xrightarrow{n \to \infty}\; \chi^2_{(R-1)(B-1)} $$
 
     Args:
-        counts: $c$, shape `(R, B)`: R samples binned into the same B bins; $\ge 0$, every row
+        counts: $c$, shape `(R, B)`: R samples binned into the same B bins; whole numbers
+            $\ge 0$, every row
             and column with a positive total.
 
     Returns:
@@ -82,7 +83,7 @@ def chi_square_homogeneity(counts: torch.Tensor) -> tuple[float, float]:
     References:
         [Use on the page](../reparameterization.md#gumbel-softmax).
     """
-    c = _counts(counts, 2)
+    c = _counts(counts, "R B")
     rows, cols = c.sum(1, keepdim=True), c.sum(0, keepdim=True)  # (R, 1), (1, B)
     if min(c.shape) < 2 or not bool((rows > 0).all() and (cols > 0).all()):
         raise ValueError(

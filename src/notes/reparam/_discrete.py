@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import torch
 
+from notes import _validate as check
 from notes._validate import positive_int
+from notes.reparam._gaussian import Fn
 from notes.reparam._gumbel import gumbel_max, gumbel_softmax
-from notes.reparam._validate import Fn, classes, per_sample
 
 __all__ = ["exact_objective", "reinforce_gradients", "relaxed_gradients"]
 
@@ -35,9 +36,9 @@ def exact_objective(f: Fn, logits: torch.Tensor) -> torch.Tensor:
     References:
         [Derivation](../reparameterization.md#the-discrete-case).
     """
-    theta = classes(logits, "logits")
+    f, theta = check.function("f", f), check.categories("logits", logits)
     k = theta.shape[-1]
-    f_e = per_sample(f, torch.eye(k, dtype=theta.dtype), torch.Size([k]))  # f(e_k), (K,)
+    f_e = check.returned("f", f(torch.eye(k, dtype=theta.dtype)), (k,), what="one value per sample")
     return (theta.softmax(-1) * f_e).sum(-1)
 
 
@@ -81,10 +82,14 @@ def reinforce_gradients(
         learning, R. J. Williams, 1992, <https://doi.org/10.1007/BF00992696>.
         [Derivation](../reparameterization.md#the-discrete-case).
     """
-    theta, n = classes(logits, "logits"), positive_int("n", n)
+    f, theta, n = check.function("f", f), check.categories("logits", logits), positive_int("n", n)
+    if isinstance(baseline, torch.Tensor) and baseline.dim() > 0:
+        check.tensor("baseline", baseline, dims="n", sizes={"n": n})
+    else:
+        check.real("baseline", baseline)
     k = gumbel_max(theta, (n,), generator=generator)  # (n, *)
     y = torch.nn.functional.one_hot(k, theta.shape[-1]).to(theta.dtype)  # e_k, (n, *, K)
-    fy = per_sample(f, y, torch.Size([n]))  # f(y), (n,)
+    fy = check.returned("f", f(y), (n,), what="one value per sample")  # f(y), (n,)
     weight = (fy - baseline).view(n, *[1] * theta.dim())  # f(y) - b, (n, 1, ..., 1)
     return weight * (y - theta.detach().softmax(-1))  # grad log softmax(theta)_k = e_k - p
 
@@ -128,10 +133,12 @@ def relaxed_gradients(
         <https://arxiv.org/abs/1611.01144>.
         [Derivation](../reparameterization.md#a-small-discrete-optimisation).
     """
-    theta, n = classes(logits, "logits"), positive_int("n", n)
+    f, theta, n = check.function("f", f), check.categories("logits", logits), positive_int("n", n)
+    check.positive_float("tau", tau)
+    check.boolean("hard", hard)
     theta_i = theta.detach().expand(n, *theta.shape).clone().requires_grad_()  # (n, *, K)
     y = gumbel_softmax(theta_i, tau, hard, generator=generator)
-    fy = per_sample(f, y, torch.Size([n]))  # f(y), (n,)
+    fy = check.returned("f", f(y), (n,), what="one value per sample")  # f(y), (n,)
     (grad,) = torch.autograd.grad(fy.sum(), theta_i)
     return grad
 

@@ -2,23 +2,22 @@ r"""The Gaussian case: $z = \mu + \sigma\varepsilon$ and two estimators of $\nab
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
+from notes import _validate as check
 from notes._validate import positive_int
-from notes.reparam._validate import Fn, finite, floating, per_sample
+
+Fn = Callable[[torch.Tensor], torch.Tensor]
 
 __all__ = ["gaussian_rsample", "pathwise_gradients", "score_function_gradients"]
 
 
 def _gaussian(mu: float | torch.Tensor, sigma: float | torch.Tensor) -> tuple[torch.Tensor, ...]:
-    m, s = torch.as_tensor(mu), torch.as_tensor(sigma)
-    for t, name in ((m, "mu"), (s, "sigma")):
-        floating(t, name)
-        finite(t, name)
-    if not bool((s > 0).all()):
-        raise ValueError(f"sigma must be > 0, got min {s.min().item()}")
+    m, s = check.real_or_tensor("mu", mu), check.real_or_tensor("sigma", sigma)
+    check.within("sigma", s, gt=0)
+    check.broadcast(("mu", "sigma"), (m, s))
     return m, s
 
 
@@ -61,6 +60,8 @@ def gaussian_rsample(
         [Derivation](../reparameterization.md#the-continuous-case).
     """
     m, s = _gaussian(mu, sigma)
+    sample_shape = check.shape("sample_shape", sample_shape)
+    check.generator("generator", generator)
     return m + s * _eps(m, s, sample_shape, generator)  # z = mu + sigma eps
 
 
@@ -106,9 +107,10 @@ def score_function_gradients(
         learning, R. J. Williams, 1992, <https://doi.org/10.1007/BF00992696>.
         [Derivation](../reparameterization.md#the-continuous-case).
     """
-    m, s = _gaussian(mu, sigma)
+    f, (m, s) = check.function("f", f), _gaussian(mu, sigma)
+    check.generator("generator", generator)
     eps = _eps(m, s, (positive_int("n", n),), generator)  # (n, *)
-    fz = per_sample(f, m + s * eps, eps.shape)  # f(z)
+    fz = check.returned("f", f(m + s * eps), eps.shape, what="one value per sample")  # f(z)
     # d/dmu log N(z; mu, sigma^2) = eps / sigma,  d/dsigma log N = (eps^2 - 1) / sigma
     return fz * eps / s, fz * (eps**2 - 1) / s
 
@@ -152,11 +154,12 @@ def pathwise_gradients(
         <https://arxiv.org/abs/1312.6114>.
         [Derivation](../reparameterization.md#the-continuous-case).
     """
-    m, s = _gaussian(mu, sigma)
+    f, (m, s) = check.function("f", f), _gaussian(mu, sigma)
+    check.generator("generator", generator)
     eps = _eps(m, s, (positive_int("n", n),), generator)  # (n, *)
     m_i = m.detach().expand(eps.shape).clone().requires_grad_()  # one mu per sample, (n, *)
     s_i = s.detach().expand(eps.shape).clone().requires_grad_()  # one sigma per sample
-    fz = per_sample(f, m_i + s_i * eps, eps.shape)  # f(mu + sigma eps)
+    fz = check.returned("f", f(m_i + s_i * eps), eps.shape, what="one value per sample")
     g_mu, g_sigma = torch.autograd.grad(fz.sum(), (m_i, s_i))
     return g_mu, g_sigma
 

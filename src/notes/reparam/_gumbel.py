@@ -7,8 +7,14 @@ from collections.abc import Sequence
 
 import torch
 
+from notes import _validate as check
 from notes._validate import positive_float
-from notes.reparam._validate import classes, floating, simplex_tolerance
+
+
+def _simplex_tolerance(dtype: torch.dtype) -> float:
+    # How far from one a sum of probabilities may be: sqrt(machine epsilon) of its own dtype.
+    return math.sqrt(torch.finfo(dtype).eps)
+
 
 __all__ = ["concrete_log_prob", "gumbel", "gumbel_max", "gumbel_softmax", "probs_to_logits"]
 
@@ -31,18 +37,10 @@ def probs_to_logits(probs: torch.Tensor, dim: int = -1) -> torch.Tensor:
         >>> probs_to_logits(torch.tensor([0.5, 0.25, 0.25])).exp()
         tensor([0.5000, 0.2500, 0.2500])
     """
-    p = classes(probs, "probs", dim)
-    if not bool((p > 0).all()):
-        raise ValueError(f"probs must be > 0, got min {p.min().item()}")
-    total = p.sum(dim)  # (*)
-    tol = simplex_tolerance(p.dtype)
-    if not bool(((total - 1).abs() <= tol).all()):
-        lo, hi = total.min().item(), total.max().item()
-        raise ValueError(
-            f"probs must sum to 1 along dim {dim} (within {tol:.2g}), "
-            f"got sums in [{lo:.6g}, {hi:.6g}]"
-        )
-    return p.log()
+    p = check.tensor("probs", probs)
+    return check.probabilities(
+        "probs", p, dim, positive=True, tol=_simplex_tolerance(p.dtype)
+    ).log()
 
 
 def _exponential(like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
@@ -83,9 +81,9 @@ def gumbel(
     References:
         [Derivation](../reparameterization.md#gumbel-max).
     """
-    if not dtype.is_floating_point:
-        raise TypeError(f"dtype must be a floating dtype, got {dtype}")
-    like = torch.empty(tuple(shape), dtype=dtype)
+    shape, dtype = check.shape("shape", shape), check.dtype("dtype", dtype)
+    check.generator("generator", generator)
+    like = torch.empty(shape, dtype=dtype)
     return _exponential(like, generator).log_().neg_().to(dtype)  # g = -log E
 
 
@@ -120,7 +118,11 @@ def gumbel_max(
         (section 2 recalls the trick).
         [Derivation and proof](../reparameterization.md#gumbel-max).
     """
-    theta = classes(logits, "logits")
+    theta, sample_shape = (
+        check.categories("logits", logits),
+        check.shape("sample_shape", sample_shape),
+    )
+    check.generator("generator", generator)
     e = _exponential(theta.expand(*sample_shape, *theta.shape), generator)  # (*sample, *, K)
     return (theta - e.log_()).argmax(-1)  # argmax(theta + g), g = -log E
 
@@ -166,7 +168,9 @@ def gumbel_softmax(
         A. Courville, 2013, <https://arxiv.org/abs/1308.3432>.
         [Derivation](../reparameterization.md#gumbel-softmax).
     """
-    theta, tau = classes(logits, "logits", dim), positive_float("tau", tau)
+    theta, tau = check.categories("logits", logits, dim), positive_float("tau", tau)
+    check.boolean("hard", hard)
+    check.generator("generator", generator)
     e = _exponential(theta, generator)  # E ~ Exp(1), so g = -log E ~ Gumbel(0, 1)
     s = (theta - e.log_()).div_(tau)  # (theta + g) / tau, divided in place
     y = s.softmax(dim).to(theta.dtype)
@@ -205,13 +209,18 @@ def concrete_log_prob(y: torch.Tensor, logits: torch.Tensor, tau: float) -> torc
         C. J. Maddison, A. Mnih and Y. W. Teh, 2017, <https://arxiv.org/abs/1611.00712>.
         [Derivation](../reparameterization.md#the-density-of-a-relaxed-sample).
     """
-    theta, tau, y = classes(logits, "logits"), positive_float("tau", tau), floating(y, "y")
+    theta, tau, y = (
+        check.categories("logits", logits),
+        positive_float("tau", tau),
+        check.tensor("y", y),
+    )
     k = theta.shape[-1]
     if y.dim() == 0 or y.shape[-1] != k:
-        raise ValueError(f"y must have K = {k} classes in its last dimension, got {tuple(y.shape)}")
-    tol = simplex_tolerance(y.dtype)
-    if not bool((y > 0).all()) or not bool(((y.sum(-1) - 1).abs() <= tol).all()):
-        raise ValueError(f"y must lie in the open simplex (y_k > 0, sum 1 within {tol:.2g})")
+        raise ValueError(
+            f"y must have K = {k} classes (the last dimension of logits), got {tuple(y.shape)}"
+        )
+    check.broadcast(("y", "logits"), (y, theta))
+    check.probabilities("y", y, positive=True, tol=_simplex_tolerance(y.dtype))  # open simplex
     log_y = y.log()  # (*, K)
     score = theta - tau * log_y  # log alpha_k - tau log y_k
     log_norm = math.lgamma(k) + (k - 1) * math.log(tau)  # log (K-1)! + (K-1) log tau

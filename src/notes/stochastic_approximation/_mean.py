@@ -5,8 +5,17 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from notes import _validate as check
 from notes._validate import positive_int
-from notes.stochastic_approximation import _validate as check
+
+
+def _step_list(steps: object, num_steps: int | None = None) -> list[float]:
+    # Step sizes (a_1, ..., a_K), each finite and > 0, as Python floats: a Python float keeps
+    # the iterate's dtype, where a float64 step would promote a float32 w.
+    a = check.within("steps", check.tensor("steps", steps, dims="K", min_sizes={"K": 1}), gt=0)
+    if num_steps is not None and a.numel() != num_steps:
+        raise ValueError(f"steps must hold one step per sample ({num_steps}), got {a.numel()}")
+    return [float(a_k) for a_k in a.tolist()]
 
 
 # --8<-- [start:incremental_mean]
@@ -22,7 +31,7 @@ def incremental_mean(x: Tensor, *, steps: Tensor | None = None, w1: Tensor | flo
     Args:
         x: the samples $x_1, \dots, x_K$, shape (K, *); * indexes independent streams.
         steps: the step sizes $a_1, \dots, a_K$, shape (K,), each > 0; default $1/k$.
-        w1: the initial estimate, broadcastable to (*).
+        w1: the initial estimate, finite, broadcastable to (*) (a number or a tensor).
 
     Returns:
         The estimates $w_1, \dots, w_{K+1}$, shape (K + 1, *), in the dtype of `x`.
@@ -36,12 +45,12 @@ def incremental_mean(x: Tensor, *, steps: Tensor | None = None, w1: Tensor | flo
         <https://github.com/MathFoundationRL/Book-Mathematical-Foundation-of-Reinforcement-Learning>;
         [derivation](../stochastic-approximation.md#incremental-mean)
     """
-    check.floating("x", x)
+    check.tensor("x", x)
     if x.dim() == 0 or x.shape[0] == 0:
         raise ValueError(f"x must hold at least one sample along dim 0, got {tuple(x.shape)}")
     num = x.shape[0]
-    a = check.step_list(steps, num) if steps is not None else [1 / k for k in range(1, num + 1)]
-    w = torch.as_tensor(w1, dtype=x.dtype)
+    a = _step_list(steps, num) if steps is not None else [1 / k for k in range(1, num + 1)]
+    w = check.real_or_tensor("w1", w1).to(x.dtype)  # finite: w_1 is the first estimate
     trailing = zip(reversed(w.shape), reversed(x.shape[1:]), strict=False)
     if w.dim() > x.dim() - 1 or any(s not in (1, t) for s, t in trailing):
         raise ValueError(f"w1 of shape {tuple(w.shape)} must broadcast to {tuple(x.shape[1:])}")
@@ -88,11 +97,8 @@ def power_steps(
         [derivation](../stochastic-approximation.md#rm-conditions)
     """
     positive_int("num_steps", num_steps)
-    check.real("p", p, strict=False)
-    check.real("scale", scale)
-    check.real("offset", offset, strict=False)
-    if not dtype.is_floating_point:
-        raise TypeError(f"dtype must be a floating dtype, got {dtype}")
+    p, scale = check.real("p", p, ge=0), check.real("scale", scale, gt=0)
+    offset, dtype = check.real("offset", offset, ge=0), check.dtype("dtype", dtype)
     k = torch.arange(1, num_steps + 1, dtype=dtype)
     return scale / (k + offset) ** p
 
@@ -144,7 +150,5 @@ def constant_steps(num_steps: int, a: float, *, dtype: torch.dtype = torch.float
         [derivation](../stochastic-approximation.md#rm-conditions)
     """
     positive_int("num_steps", num_steps)
-    check.real("a", a)
-    if not dtype.is_floating_point:
-        raise TypeError(f"dtype must be a floating dtype, got {dtype}")
+    a, dtype = check.real("a", a, gt=0), check.dtype("dtype", dtype)
     return torch.full((num_steps,), a, dtype=dtype)

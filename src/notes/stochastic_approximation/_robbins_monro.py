@@ -7,7 +7,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from notes.stochastic_approximation import _validate as check
+from notes import _validate as check
+from notes.stochastic_approximation._mean import _step_list
 
 #: A noisy observation $\tilde g(w, \eta)$: ``observe(w, generator)`` returns a tensor shaped
 #: like ``w`` with fresh noise in every entry, drawn from ``generator``.
@@ -50,12 +51,12 @@ def robbins_monro(
         <https://doi.org/10.1214/aoms/1177729586>;
         [derivation](../stochastic-approximation.md#robbins-monro)
     """
-    check.floating("w1", w1)
-    a = check.step_list(steps)
+    observe, w1 = check.function("observe", observe), check.tensor("w1", w1)
+    a, generator = _step_list(steps), check.generator("generator", generator)
     w = w1.clone()
     trajectory = [w]
     for a_k in a:
-        g_tilde = check.same_shape("observe", observe(w, generator), w.shape)  # g(w_k) + eta_k
+        g_tilde = check.returned("observe", observe(w, generator), w.shape)  # g(w_k) + eta_k
         w = w - a_k * g_tilde
         trajectory.append(w)
     return torch.stack(trajectory)  # (K + 1, *w1.shape)
@@ -96,15 +97,15 @@ def loglog_slope(
     References:
         [derivation](../stochastic-approximation.md#rm-check)
     """
-    check.floating("x", x)
-    check.floating("y", y)
+    check.tensor("x", x)
+    check.tensor("y", y)
     if x.dim() != 1 or x.shape != y.shape or x.numel() < 2:
         raise ValueError(
             f"x and y must be 1-D of one length >= 2, got {tuple(x.shape)} and {tuple(y.shape)}"
         )
     if not bool((x > 0).all() and (y > 0).all()):
         raise ValueError("x and y must be > 0 to take logarithms")
-    check.real("k", k)
+    check.real("k", k, gt=0)
     u = x.double().log()
     du = u - u.mean()
     if float(du.abs().max()) == 0:
@@ -113,7 +114,6 @@ def loglog_slope(
     slope = float((c * y.double().log()).sum())
     if rel_se is None:
         return slope, 0.0
-    check.floating("rel_se", rel_se)
-    if rel_se.shape != x.shape or not bool((rel_se >= 0).all()):
-        raise ValueError(f"rel_se must be >= 0 with shape {tuple(x.shape)}, got {rel_se}")
+    check.tensor("rel_se", rel_se, dims="N", sizes={"N": x.numel()})
+    check.within("rel_se", rel_se, ge=0)
     return slope, float(k * (c.abs() * rel_se.double()).sum())

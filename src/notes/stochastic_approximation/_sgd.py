@@ -7,8 +7,20 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from notes import _validate as check
 from notes._validate import positive_int
-from notes.stochastic_approximation import _validate as check
+from notes.stochastic_approximation._mean import _step_list
+
+
+def _start(w1: object) -> Tensor:
+    # a finite start point of shape (*, d), d >= 1
+    return check.tensor("w1", w1, dims="* d", min_sizes={"d": 1})
+
+
+def _data_set(data: object) -> Tensor:
+    # a finite data set of shape (n, p), n >= 1
+    return check.tensor("data", data, dims="n p", min_sizes={"n": 1})
+
 
 #: A mini-batch gradient: ``grad(w, batch)`` with ``w`` (*, d) and ``batch`` (*, m, p) returns
 #: $\frac{1}{m}\sum_{j} \nabla_w f(w, x_j)$, shape (*, d).
@@ -37,12 +49,11 @@ def gradient_descent(grad: Callable[[Tensor], Tensor], w1: Tensor, steps: Tensor
     References:
         [derivation](../stochastic-approximation.md#sgd)
     """
-    check.start(w1)
-    a = check.step_list(steps)
+    grad, w1, a = check.function("grad", grad), _start(w1), _step_list(steps)
     w = w1.clone()
     trajectory = [w]
     for a_k in a:
-        w = w - a_k * check.same_shape("grad", grad(w), w.shape)  # w - a_k grad J(w_k)
+        w = w - a_k * check.returned("grad", grad(w), w.shape)  # w - a_k grad J(w_k)
         trajectory.append(w)
     return torch.stack(trajectory)  # (K + 1, *, d)
 
@@ -79,6 +90,7 @@ def sample_batches(
     """
     for name, value in (("n", n), ("num_steps", num_steps), ("batch_size", batch_size)):
         positive_int(name, value)
+    runs, generator = check.shape("runs", runs), check.generator("generator", generator)
     return torch.randint(n, (num_steps, *runs, batch_size), generator=generator)
 
 
@@ -122,17 +134,16 @@ def mbgd(
     References:
         [derivation](../stochastic-approximation.md#finite-data)
     """
-    check.data_set(data)
-    check.start(w1)
+    grad, data, w1 = check.function("grad", grad), _data_set(data), _start(w1)
     positive_int("batch_size", batch_size)
-    a = check.step_list(steps)
+    a = _step_list(steps)
     idx = sample_batches(data.shape[0], len(a), batch_size, runs=w1.shape[:-1], generator=generator)
     w = w1.clone()
     trajectory = [w]
     for k, a_k in enumerate(a):
         # x_j for j in I_k, (*, m, p); index_select is much faster than data[idx[k]] here
         batch = data.index_select(0, idx[k].reshape(-1)).view(*idx.shape[1:], data.shape[1])
-        w = w - a_k * check.same_shape("grad", grad(w, batch), w.shape)
+        w = w - a_k * check.returned("grad", grad(w, batch), w.shape)
         trajectory.append(w)
     return torch.stack(trajectory)  # (K + 1, *, d)
 
@@ -164,8 +175,7 @@ def bgd(grad: Gradient, data: Tensor, w1: Tensor, steps: Tensor) -> Tensor:
     References:
         [derivation](../stochastic-approximation.md#finite-data)
     """
-    check.data_set(data)
-    check.start(w1)
+    grad, data, w1 = check.function("grad", grad), _data_set(data), _start(w1)
     everything = data.expand(*w1.shape[:-1], *data.shape)  # (*, n, p), a view
     return gradient_descent(lambda w: grad(w, everything), w1, steps)
 
@@ -228,8 +238,8 @@ def relative_gradient_error(stochastic: Tensor, full: Tensor) -> Tensor:
     References:
         [derivation](../stochastic-approximation.md#sgd-convergence)
     """
-    check.floating("stochastic", stochastic)
-    check.floating("full", full)
+    check.tensor("stochastic", stochastic)
+    check.tensor("full", full)
     if stochastic.shape != full.shape or stochastic.dim() == 0:
         raise ValueError(
             "stochastic and full must have one shape (*, d), got "
