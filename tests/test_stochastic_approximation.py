@@ -370,8 +370,8 @@ def test_tanh_curvature_raises_the_constant_step_floor_by_2_1_minus_a_v_over_2_m
     rise = v / floor - 1
     predicted = 2 * (1 - a) * floor / (2 - a)
     wrong = 2 * floor / (2 - a)  # the formula without (1 - a)
-    # the first-order formula leaves out terms of relative order v; allow 20 v of the rise
-    tolerance = 20 * floor * predicted
+    # the first-order formula leaves out terms of relative order v; allow 5 v of the rise
+    tolerance = 5 * floor * predicted
     assert abs(rise - predicted) <= tolerance
     assert abs(rise - wrong) > tolerance
 
