@@ -9,6 +9,7 @@ p-value below 1e-3, fixed before running; every random draw has its own seeded g
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -725,3 +726,136 @@ P2 = torch.tensor([0.5, 0.5])
 def test_bad_counts_raise_a_clear_error(call: object, error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
         call()
+
+
+# --- corrected statements (issue 10) ----------------------------------------------------------
+
+
+def sine_variances(omega: float, mu: float, sigma: float) -> tuple[float, float, float]:
+    """d/dmu E[sin(omega z)] and the per-sample variances of its PW and SF estimators."""
+    damp = math.exp(-2 * omega**2 * sigma**2)
+    grad = omega * math.cos(omega * mu) * math.exp(-(omega**2) * sigma**2 / 2)
+    var_pw = omega**2 / 2 * (1 + math.cos(2 * omega * mu) * damp) - grad**2
+    var_sf = (1 - math.cos(2 * omega * mu) * (1 - 4 * omega**2 * sigma**2) * damp) / (
+        2 * sigma**2
+    ) - grad**2
+    return grad, var_pw, var_sf
+
+
+@pytest.mark.parametrize(
+    ("omega", "mu", "sigma"), [(10.0, 1.0, 1.0), (2.0, 0.3, 0.4), (1.0, -0.5, 1.5)], ids=str
+)
+def test_sine_variances_match_their_closed_forms(omega: float, mu: float, sigma: float) -> None:
+    grad, var_pw, var_sf = sine_variances(omega, mu, sigma)
+
+    def f(z: torch.Tensor) -> torch.Tensor:
+        return torch.sin(omega * z)
+
+    m, s = torch.tensor(mu, dtype=F64), torch.tensor(sigma, dtype=F64)
+    pw = pathwise_gradients(f, m, s, 200_000, generator=gen(40))[0]
+    sf = score_function_gradients(f, m, s, 200_000, generator=gen(40))[0]
+    assert_mean(pw, grad)
+    assert_mean(sf, grad)
+    assert_mean((pw - grad) ** 2, var_pw)
+    assert_mean((sf - grad) ** 2, var_sf)
+
+
+def test_score_function_wins_by_omega_sigma_squared_for_a_fast_sine() -> None:
+    # the pathwise estimator is not less noisy in general: sin(10 z), sigma = 1 -> SF 100x better
+    _, var_pw, var_sf = sine_variances(10.0, 1.0, 1.0)
+    assert var_pw / var_sf == pytest.approx(100.0, rel=1e-12)
+    _, var_pw, var_sf = sine_variances(0.5, 1.0, 0.2)  # slow on the scale sigma: PW wins
+    assert var_pw < var_sf
+
+
+def test_score_function_is_wrong_when_the_support_moves_with_theta() -> None:
+    # z ~ U(0, theta), f(z) = z: dL/dtheta = 1/2; the score estimate -z/theta has mean -1/2
+    theta, n = 1.5, 100_000
+    u = torch.rand(n, generator=gen(41), dtype=F64)
+    theta_i = torch.full((n,), theta, dtype=F64, requires_grad=True)
+    (pathwise,) = torch.autograd.grad((theta_i * u).sum(), theta_i)
+    assert_mean(pathwise, 0.5)
+    score = theta * u * (-1 / theta)
+    se = float(score.std()) / n**0.5
+    assert abs(float(score.mean()) - 0.5) > 5 * se
+    assert_mean(score, -0.5)
+
+
+def test_inverse_cdf_slope_is_minus_dF_dtheta_over_the_density() -> None:
+    # exponential(rate): z = -log(1 - u) / rate, dz/drate = -(dF/drate) / p(z) = -z / rate
+    u = torch.rand(1000, generator=gen(42), dtype=F64)
+    rate = torch.full((1000,), 2.0, dtype=F64, requires_grad=True)
+    z = -torch.log1p(-u) / rate
+    (slope,) = torch.autograd.grad(z.sum(), rate)
+    zd = z.detach()
+    implicit = -(zd * torch.exp(-2.0 * zd)) / (2.0 * torch.exp(-2.0 * zd))
+    torch.testing.assert_close(slope, implicit, rtol=1e-12, atol=1e-15)
+
+
+def relaxed_mean_k2(p1: float, tau: float) -> float:
+    """E[y~_1] for K = 2 by quadrature over the logistic difference of two Gumbels."""
+    diff = torch.linspace(-40.0, 40.0, 160_001, dtype=F64)  # g_1 - g_2, standard logistic
+    d = math.log(p1) - math.log(1 - p1)
+    weight = torch.sigmoid(diff) * torch.sigmoid(-diff)
+    return float(torch.trapezoid(torch.sigmoid((d + diff) / tau) * weight, diff))
+
+
+@pytest.mark.parametrize("tau", [0.5, 1.0, 3.0], ids=str)
+def test_relaxed_sample_mean_is_not_p_and_matches_quadrature(tau: float) -> None:
+    theta = torch.log(torch.tensor([0.3, 0.7], dtype=F64))
+    y = gumbel_softmax(theta.expand(100_000, 2), tau, generator=gen(43))[:, 0]
+    assert_mean(y, relaxed_mean_k2(0.3, tau))
+    se = float(y.std()) / 100_000**0.5
+    assert abs(float(y.mean()) - 0.3) > 5 * se  # biased even for the linear f(y) = y_1
+
+
+def test_relaxed_bias_grows_with_tau_and_vanishes_as_tau_falls() -> None:
+    bias = [relaxed_mean_k2(0.3, tau) - 0.3 for tau in (0.05, 0.2, 1.0, 5.0, 50.0)]
+    assert all(b2 > b1 for b1, b2 in itertools.pairwise(bias))
+    assert abs(bias[0]) < 1e-3  # the limit p_1 as tau -> 0
+    assert abs(bias[-1] - 0.2) < 0.01  # and 1/2 as tau -> inf
+
+
+def test_straight_through_gradient_equals_soft_gradient_for_a_linear_loss_only() -> None:
+    logits = torch.randn(32, 4, generator=gen(44), dtype=F64)
+    w = torch.randn(32, 4, generator=gen(45), dtype=F64)
+
+    def grad(loss, hard: bool) -> torch.Tensor:
+        theta = logits.clone().requires_grad_()
+        y = gumbel_softmax(theta, 0.7, hard=hard, generator=gen(46))
+        return torch.autograd.grad(loss(y), theta)[0]
+
+    def linear(y: torch.Tensor) -> torch.Tensor:
+        return (w * y).sum()
+
+    def quadratic(y: torch.Tensor) -> torch.Tensor:
+        return ((y - 0.25) ** 2).sum()
+
+    assert torch.equal(grad(linear, True), grad(linear, False))
+    assert not torch.allclose(grad(quadratic, True), grad(quadratic, False))
+
+
+def test_whole_vector_binning_tells_a_swap_of_the_smaller_coordinates() -> None:
+    theta = torch.log(torch.tensor([0.2, 0.3, 0.5], dtype=F64))
+    y = gumbel_softmax(theta.expand(50_000, 3), 0.5, generator=gen(47))
+    ref = RelaxedOneHotCategorical(torch.tensor(0.5, dtype=F64), logits=theta)
+    torch.manual_seed(48)
+    y_ref = ref.sample((50_000,))
+    order = y.argsort(-1)
+    swapped = y.clone()
+    swapped.scatter_(-1, order[:, :2], y.gather(-1, order[:, [1, 0]]))
+    assert torch.equal(swapped.max(-1).values, y.max(-1).values)  # the largest is untouched
+    edges = torch.tensor([0.001, 0.05, 0.3, 0.7, 0.95, 0.999], dtype=F64)
+
+    def counts(a: torch.Tensor) -> torch.Tensor:
+        c1 = torch.bucketize(a[:, 0].contiguous(), edges)
+        c2 = torch.bucketize(a[:, 1].contiguous(), edges)
+        return torch.bincount(c1 * 7 + c2, minlength=49)
+
+    def p_value(a: torch.Tensor) -> float:
+        table = torch.stack([counts(a), counts(y_ref)])
+        keep = table.sum(0) >= 20
+        return chi_square_homogeneity(table[:, keep])[1]
+
+    assert p_value(y) > 1e-3
+    assert p_value(swapped) < 1e-3

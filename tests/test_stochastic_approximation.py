@@ -232,6 +232,150 @@ def test_float32_iterates_stay_float32_with_float64_steps():
     assert w.dtype == torch.float32
 
 
+# --- corrected statements (issue 10) ----------------------------------------------------------
+
+
+def _fitted_slope(e: torch.Tensor, lo: int = 20) -> tuple[float, float]:
+    """Log-log slope of the RMSE of e_(k+1) on lo <= k <= K and its 5-standard-error bound."""
+    runs = e.shape[1]
+    ks = torch.logspace(math.log10(lo), math.log10(e.shape[0] - 1), 10, dtype=F64).round().long()
+    sq = e[ks] ** 2
+    rel_se = 0.5 * sq.std(1) / (sq.mean(1) * runs**0.5)
+    return loglog_slope(ks.double(), sq.mean(1).sqrt(), rel_se=rel_se)
+
+
+LONG = 2000  # steps for the k^-1/2 runs: long enough for a_K to separate them from a constant
+
+
+def test_rm_with_steps_k_to_minus_half_converges_although_sum_of_squares_diverges():
+    # sum a_k^2 = inf is sufficient, not necessary: E[e_{K+1}^2] ~ a_K sigma^2 / 2 -> 0
+    e = (
+        robbins_monro(
+            tanh_observe(SIGMA),
+            torch.zeros(R, dtype=F64),
+            power_steps(LONG, 0.5),
+            generator=gen(21),
+        )
+        - 1
+    )
+    level = LONG**-0.5 * SIGMA**2 / 2
+    assert_mean(e[-1] ** 2 / level, 1.0)
+    slope, bound = _fitted_slope(e)
+    assert abs(slope + 0.25) <= bound
+    # and it keeps falling: the mean square error at K is below that at K / 10 by many se
+    early, late = e[LONG // 10] ** 2, e[-1] ** 2
+    se = float((early.var() / R + late.var() / R) ** 0.5)
+    assert float(early.mean() - late.mean()) > 5 * se
+
+
+def test_rm_with_constant_step_is_rejected_by_the_vanishing_level_check():
+    # the level a_K sigma^2 / 2 of k^-1/2 steps is not what a constant step reaches
+    e = (
+        robbins_monro(
+            tanh_observe(SIGMA),
+            torch.zeros(R, dtype=F64),
+            constant_steps(LONG, 0.05),
+            generator=gen(22),
+        )
+        - 1
+    )
+    ratio = e[-1] ** 2 / (LONG**-0.5 * SIGMA**2 / 2)
+    se = float(ratio.std()) / R**0.5
+    assert abs(float(ratio.mean()) - 1.0) > 5 * se
+
+
+@pytest.mark.parametrize("c", [0.2, 0.3], ids=["c=0.2", "c=0.3"])
+def test_rm_with_c_over_k_below_one_half_decays_like_k_to_minus_c(c):
+    # c g'(w*) < 1/2: the error falls like k^(-c g'(w*)), slower than k^(-1/2); from the root
+    e = (
+        robbins_monro(
+            tanh_observe(SIGMA),
+            torch.ones(R, dtype=F64),
+            harmonic_steps(K, scale=c),
+            generator=gen(23),
+        )
+        - 1
+    )
+    slope, bound = _fitted_slope(e)
+    assert abs(slope + c) <= bound
+    assert abs(slope + 0.5) > bound  # and the k^-1/2 of c g'(w*) > 1/2 is rejected
+
+
+def _variance_recursion(c: float, h: float, sigma: float, num: int) -> torch.Tensor:
+    """v_(k+1) = (1 - c h / k)^2 v_k + c^2 sigma^2 / k^2 from v_1 = 0, for k = 1..num."""
+    v, out = 0.0, []
+    for k in range(1, num + 1):
+        v = (1 - c * h / k) ** 2 * v + (c * sigma / k) ** 2
+        out.append(v)
+    return torch.tensor(out, dtype=F64)
+
+
+@pytest.mark.parametrize(("c", "h"), [(1.0, 1.0), (2.0, 0.5), (0.75, 2.0)], ids=str)
+def test_linear_variance_is_c2_sigma2_over_2ch_minus_1_over_k_above_one_half(c, h):
+    num = 200_000
+    v = _variance_recursion(c, h, 1.0, num)
+    big_a = c**2 / (2 * c * h - 1)
+    k = torch.arange(1, num + 1, dtype=F64)
+    # v_(k+1) = A / k (1 + O(1/k)): at k = num the relative error is below 100 / num
+    assert abs(float(v[-1] * k[-1]) / big_a - 1) < 100 / num
+
+
+@pytest.mark.parametrize("ch", [0.1, 0.25, 0.4], ids=str)
+def test_linear_variance_decays_like_k_to_minus_2ch_below_one_half(ch):
+    num = 200_000
+    v = _variance_recursion(ch, 1.0, 1.0, num)
+    # k^(2ch) v_k converges; the rest of the sum decays like k^(2ch - 1)
+    scaled = v * torch.arange(1, num + 1, dtype=F64) ** (2 * ch)
+    drift = abs(float(scaled[-1] / scaled[num // 10 - 1]) - 1)
+    assert drift < 5 * (num // 10) ** (2 * ch - 1)
+    # and k v_k grows without bound: the k^-1/2 rate is lost
+    k_v = v * torch.arange(1, num + 1, dtype=F64)
+    assert float(k_v[-1]) > 2 * float(k_v[num // 100])
+
+
+def test_rm_on_a_cubic_with_harmonic_steps_diverges():
+    # condition (a) broken: g(w) = w^3 - 5 has slope 3 w^2, unbounded; from w_1 = 0 with 1/k
+    def cubic(w: torch.Tensor, g: torch.Generator | None) -> torch.Tensor:
+        return w**3 - 5 + SIGMA * torch.randn(w.shape, generator=g, dtype=w.dtype)
+
+    w = robbins_monro(cubic, torch.zeros(R, dtype=F64), harmonic_steps(6), generator=gen(24))
+    e = (w - 5 ** (1 / 3)).abs()
+    assert bool((e[-1] > 1e10).all())
+    assert bool((e[3:] > e[2:-1]).all())  # from w_3 on, every step overshoots by more
+
+
+def test_rm_on_the_cubic_without_noise_lands_at_five_then_overshoots():
+    w = robbins_monro(lambda w, _: w**3 - 5, torch.zeros(1, dtype=F64), harmonic_steps(3))
+    torch.testing.assert_close(w[:, 0], torch.tensor([0.0, 5.0, -55.0, 55405.0], dtype=F64))
+
+
+def _stationary_second_moment(a: float, sigma: float, half_width: float, h: float) -> float:
+    """E[e^2] of the chain e' = e - a tanh(e) - a eta, eta ~ N(0, sigma^2), on a fine grid."""
+    grid = torch.arange(-half_width, half_width + h / 2, h, dtype=F64)
+    mean_next = grid - a * torch.tanh(grid)  # (G,)
+    kernel = torch.exp(-((grid[None, :] - mean_next[:, None]) ** 2) / (2 * (a * sigma) ** 2))
+    kernel = kernel / kernel.sum(1, keepdim=True)  # rows: transition probabilities
+    pi = torch.full_like(grid, 1 / grid.numel())
+    for _ in range(400):  # power iteration; the chain contracts by (1 - a)^2 per step
+        pi = pi @ kernel
+    return float((pi * grid**2).sum())
+
+
+def test_tanh_curvature_raises_the_constant_step_floor_by_2_1_minus_a_v_over_2_minus_a():
+    # v = a sigma^2 / (2 - a) (1 + 2 (1 - a) v / (2 - a)) to first order in v (page, check ii);
+    # a = 0.5 makes the factor (1 - a) matter: without it the rise would be twice as large
+    a, sigma = 0.5, 0.1
+    floor = a * sigma**2 / (2 - a)
+    v = _stationary_second_moment(a, sigma, half_width=0.6, h=0.004)
+    rise = v / floor - 1
+    predicted = 2 * (1 - a) * floor / (2 - a)
+    wrong = 2 * floor / (2 - a)  # the formula without (1 - a)
+    # the first-order formula leaves out terms of relative order v; allow 5 v of the rise
+    tolerance = 5 * floor * predicted
+    assert abs(rise - predicted) <= tolerance
+    assert abs(rise - wrong) > tolerance
+
+
 # --- gradient descent, SGD, MBGD, BGD (page sections 6-8) ----------------------------------
 
 
