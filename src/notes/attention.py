@@ -318,7 +318,6 @@ def self_attention(
     return scaled_dot_product_attention(q, k, v, scale=scale)
 
 
-# --8<-- [start:first_update]
 def first_update(
     weight: torch.Tensor, grad: torch.Tensor, *, optimizer: str = "sgd", lr: float = 1e-3
 ) -> torch.Tensor:
@@ -379,5 +378,3 @@ def first_update(
     rms_u = float(u.norm() / math.sqrt(u.numel()))
     return -alpha * u / max(1.0, rms_u)
 
-
-# --8<-- [end:first_update]
