@@ -174,7 +174,6 @@ def mlp_second_moments(
 # --8<-- [end:mlp]
 
 
-# --8<-- [start:post_norm_weight]
 def post_norm_input_weight(
     depth: int,
     width: int,
@@ -240,8 +239,6 @@ def post_norm_input_weight(
         log2_c.append(log2_c[-1] - s.double().log2())  # c_l = c_{l-1} / s_l
     return torch.stack(log2_c, dim=-1)
 
-
-# --8<-- [end:post_norm_weight]
 
 
 def relu_log_ratio_moments(width: int, gain: float = math.sqrt(2.0)) -> tuple[float, float]:
