@@ -377,4 +377,3 @@ def first_update(
     u = grad / v_hat.sqrt()
     rms_u = float(u.norm() / math.sqrt(u.numel()))
     return -alpha * u / max(1.0, rms_u)
-

@@ -240,7 +240,6 @@ def post_norm_input_weight(
     return torch.stack(log2_c, dim=-1)
 
 
-
 def relu_log_ratio_moments(width: int, gain: float = math.sqrt(2.0)) -> tuple[float, float]:
     r"""Mean and variance of $\ln(\nu_{l+1} / \nu_l)$ for one input through a ReLU layer.
 
