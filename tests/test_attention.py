@@ -17,6 +17,7 @@ from notes.attention import (
     attention_entropy,
     attention_logits,
     attention_weights,
+    first_update,
     init_projections,
     projection_stds,
     scaled_dot_product_attention,
@@ -136,6 +137,66 @@ def test_t5_parameterisation_gives_the_scaled_outputs() -> None:
     assert not torch.allclose(self_attention(x, *scaled), self_attention(x, *t5), atol=1e-3)
 
 
+def test_entropy_depends_on_d_unless_the_query_length_is_normalised() -> None:
+    g = gen(10)
+    n, T = 8_000, 32
+    q = torch.randn(n, 1, 1, generator=g, dtype=torch.float64)  # d = 1: |q|^2 ~ chi^2_1
+    k = torch.randn(n, T, 1, generator=g, dtype=torch.float64)
+    free = attention_entropy(attention_weights(q, k))[:, 0]
+    fixed = attention_entropy(attention_weights(q / q.abs(), k))[:, 0]  # |q|^2 = d = 1
+    reference = attention_entropy(
+        torch.softmax(torch.randn(n, T, generator=g, dtype=torch.float64), -1)
+    )
+    assert_mean(fixed - reference, 0.0)  # N(0, 1) logits
+    se = math.sqrt(free.var() / n + reference.var() / n)
+    assert abs(free.mean() - reference.mean()) > 5 * se
+
+
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam", "Adafactor"], ids=str)
+@pytest.mark.parametrize("shape", [(5, 7), (16, 3)], ids=["5x7", "16x3"])
+def test_first_update_equals_torch_optim(optimizer: str, shape: tuple[int, int]) -> None:
+    g = gen(11)
+    w = 0.03 * torch.randn(shape, generator=g, dtype=torch.float64)
+    grad = 1e-2 * torch.randn(shape, generator=g, dtype=torch.float64)
+    p = w.clone().requires_grad_()
+    p.grad = grad.clone()
+    getattr(torch.optim, optimizer)([p], lr=1e-2).step()
+    ours = first_update(w, grad, optimizer=optimizer.lower(), lr=1e-2)
+    assert torch.allclose(p.detach() - w, ours, rtol=1e-10, atol=1e-15)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(1e-2, 1e2), st.floats(1e-3, 1e3))
+def test_adafactor_relative_step_ignores_the_scale_of_weight_and_gradient(
+    c: float, k: float
+) -> None:
+    g = gen(12)
+    w = torch.randn(6, 4, generator=g, dtype=torch.float64)
+    grad = torch.randn(6, 4, generator=g, dtype=torch.float64)
+    base = first_update(w, grad, optimizer="adafactor", lr=1e-2).norm() / w.norm()
+    scaled = first_update(c * w, k * grad, optimizer="adafactor", lr=1e-2).norm() / (c * w).norm()
+    assert float(scaled) == pytest.approx(float(base), rel=1e-9)
+
+
+def test_t5_query_moves_d_times_more_under_sgd_sqrt_d_under_adam_same_under_adafactor() -> None:
+    d_model, d = 64, 16
+    x = torch.randn(10, d_model, generator=gen(13), dtype=torch.float64)
+    target = torch.randn(10, d, generator=gen(15), dtype=torch.float64)
+    rel = {}
+    for p, scale in (("scaled", None), ("t5", 1.0)):
+        w_q, w_k, w_v = init_projections(
+            d_model, d, parameterization=p, generator=gen(14), dtype=x.dtype
+        )
+        w_q.requires_grad_()
+        (self_attention(x, w_q, w_k, w_v, scale=scale) * target).sum().backward()
+        for opt in ("sgd", "adam", "adafactor"):
+            step = first_update(w_q.detach(), w_q.grad, optimizer=opt)
+            rel[opt, p] = float(step.norm() / w_q.detach().norm())
+    assert rel["sgd", "t5"] / rel["sgd", "scaled"] == pytest.approx(d, rel=1e-10)
+    assert rel["adam", "t5"] / rel["adam", "scaled"] == pytest.approx(math.sqrt(d), rel=1e-4)
+    assert rel["adafactor", "t5"] / rel["adafactor", "scaled"] == pytest.approx(1.0, rel=1e-10)
+
+
 BAD: list[tuple[str, Callable[[], object], type[Exception], str]] = [
     ("qk_last_dim_differ", lambda: attention_logits(torch.ones(2, 4), torch.ones(3, 5)), ValueError, "q and k must have the same last dimension d, got 4 and 5"),
     ("kv_rows_differ", lambda: scaled_dot_product_attention(torch.ones(2, 4), torch.ones(3, 4), torch.ones(2, 4)), ValueError, "k and v must have as many rows"),
@@ -155,6 +216,11 @@ BAD: list[tuple[str, Callable[[], object], type[Exception], str]] = [
     ("stds_unknown", lambda: projection_stds(4, 4, parameterization="mup"), ValueError, "parameterization must be one of 'scaled', 't5'"),
     ("init_unknown", lambda: init_projections(4, 4, parameterization="xavier"), ValueError, "parameterization must be"),
     ("self_attention_wrong_w_q", lambda: self_attention(torch.ones(3, 8), torch.ones(4, 2), torch.ones(8, 2), torch.ones(8, 2)), ValueError, "w_q must have shape"),
+    ("update_shapes_differ", lambda: first_update(torch.ones(2, 3), torch.ones(3, 2)), ValueError, "weight and grad must be matrices of one shape"),
+    ("update_vector", lambda: first_update(torch.ones(3), torch.ones(3)), ValueError, "weight must be 2-D with shape (m, n), got shape (3,)"),
+    ("update_integer_grad", lambda: first_update(torch.ones(2, 2), torch.ones(2, 2, dtype=torch.int64)), TypeError, "grad must have a floating dtype"),
+    ("update_unknown_optimizer", lambda: first_update(torch.ones(2, 2), torch.ones(2, 2), optimizer="lion"), ValueError, "optimizer must be one of 'sgd', 'adam', 'adafactor'"),
+    ("update_zero_lr", lambda: first_update(torch.ones(2, 2), torch.ones(2, 2), lr=0.0), ValueError, "lr must be > 0"),
     ("self_attention_1d_x", lambda: self_attention(torch.ones(8), torch.ones(8, 2), torch.ones(8, 2), torch.ones(8, 2)), ValueError, "x must be at least 2-D with shape (*, T, d_model), got shape (8,)"),
 ]  # fmt: skip
 

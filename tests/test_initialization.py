@@ -22,6 +22,7 @@ from notes.initialization import (
     lecun_std,
     mlp_second_moments,
     normal,
+    post_norm_input_weight,
     relu_log_ratio_moments,
     second_moment_map,
     truncated_normal,
@@ -65,6 +66,35 @@ def test_truncated_normal_std_at_two_is_0_8796() -> None:
 def test_torch_trunc_normal_has_the_truncated_std() -> None:
     w = torch.nn.init.trunc_normal_(torch.empty(400_000, dtype=torch.float64), generator=gen(0))
     assert_mean(w**2, truncated_normal_std(2.0) ** 2)
+
+
+def test_torch_trunc_normal_default_bounds_are_absolute_so_small_std_is_not_truncated() -> None:
+    s = 0.02 / truncated_normal_std(2.0)
+    w = torch.nn.init.trunc_normal_(
+        torch.empty(400_000, dtype=torch.float64), std=s, generator=gen(40)
+    )
+    assert_mean(w**2 / s**2, 1.0)  # a = -2, b = 2 are 88 s away: the full normal, std s
+    inflated = torch.sqrt((w**2).mean()) / 0.02
+    assert inflated == pytest.approx(1 / truncated_normal_std(2.0), rel=0.01)  # 13.7% too large
+
+
+def test_torch_trunc_normal_with_bounds_at_two_s_has_std_tau_s() -> None:
+    sigma = 0.02
+    s = sigma / truncated_normal_std(2.0)
+    t = torch.empty(400_000, dtype=torch.float64)
+    w = torch.nn.init.trunc_normal_(t, std=s, a=-2 * s, b=2 * s, generator=gen(41))
+    assert_mean(w**2 / sigma**2, 1.0)
+    assert w.abs().max() <= 2 * s
+
+
+def test_bounds_at_two_target_sigma_give_the_closed_form_std() -> None:
+    tau = truncated_normal_std(2.0)
+    sigma, s = 0.02, 0.02 / tau
+    t = torch.empty(400_000, dtype=torch.float64)
+    w = torch.nn.init.trunc_normal_(t, std=s, a=-2 * sigma, b=2 * sigma, generator=gen(42))
+    expected = (truncated_normal_std(2 * tau) / tau) ** 2  # cut at 2 tau(2) of the drawn scale
+    assert expected == pytest.approx(0.9346**2, rel=1e-3)
+    assert_mean(w**2 / sigma**2, expected)
 
 
 SAMPLERS = {"normal": normal, "uniform": uniform, "truncated_normal": truncated_normal}
@@ -188,6 +218,63 @@ def test_second_moment_map_is_linear_for_relu() -> None:
         assert second_moment_map(nu, "relu", gain=1.3) == pytest.approx(1.3**2 * nu / 2, abs=1e-12)
 
 
+LAMBDA, ALPHA = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717  # SELU's
+
+
+@pytest.mark.parametrize("activation", ["tanh", "gelu", "selu"], ids=str)
+def test_zero_is_a_fixed_point_where_phi_of_zero_is_zero(activation: str) -> None:
+    assert second_moment_map(0.0, activation, gain=gain(activation)) == 0.0
+
+
+def test_zero_is_not_a_fixed_point_of_the_sigmoid() -> None:
+    assert second_moment_map(0.0, "sigmoid", gain=1.0) == pytest.approx(0.25, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("activation", "phi_prime_0_squared", "rel"),
+    [("tanh", 1.0, 1e-6), ("gelu", 0.25, 1e-6), ("selu", LAMBDA**2 * (1 + ALPHA**2) / 2, 1e-3)],
+    ids=["tanh", "gelu", "selu"],
+)
+def test_slope_at_zero_is_gain_squared_times_phi_prime_squared(
+    activation: str, phi_prime_0_squared: float, rel: float
+) -> None:
+    # map(nu) = g^2 phi'(0)^2 nu + O(nu^2) (O(nu^1.5) for SELU's one-sided curvature)
+    eps, g = 1e-8, gain(activation)
+    slope = second_moment_map(eps, activation, gain=g) / eps
+    assert slope == pytest.approx(g**2 * phi_prime_0_squared, rel=rel)
+
+
+def _slope(activation: str, nu: float, g: float) -> float:
+    eps = 1e-5
+    up = second_moment_map(nu + eps, activation, gain=g)
+    return (up - second_moment_map(nu - eps, activation, gain=g)) / (2 * eps)
+
+
+def test_gain_corrected_gelu_repels_one_and_attracts_zero() -> None:
+    g = gain("gelu")
+    assert _slope("gelu", 1.0, g) > 1.1
+    assert second_moment_map(1e-8, "gelu", gain=g) / 1e-8 < 0.6
+    nu = 0.99
+    for _ in range(100):
+        nu = second_moment_map(nu, "gelu", gain=g)
+    assert nu < 1e-6  # pulled to the stable fixed point 0
+
+
+@pytest.mark.parametrize("activation", ["tanh", "selu"], ids=str)
+def test_gain_makes_one_a_stable_fixed_point_of_tanh_and_selu(activation: str) -> None:
+    g = gain(activation)
+    assert _slope(activation, 1.0, g) < 0.8
+    assert second_moment_map(1e-8, activation, gain=g) / 1e-8 > 2.0  # 0 repels
+
+
+def test_selu_with_gain_one_is_self_normalising() -> None:
+    assert gain("selu") == pytest.approx(1.0, rel=1e-9)
+    assert second_moment_map(1.0, "selu", gain=1.0) == pytest.approx(1.0, rel=1e-9)
+    z = torch.randn(400_000, generator=gen(43), dtype=torch.float64)
+    assert_mean(F.selu(z), 0.0)
+    assert second_moment_map(1.0, "selu", gain=0.75) == pytest.approx(0.5625, rel=1e-9)
+
+
 # --- the deep MLP -----------------------------------------------------------------------------
 
 
@@ -247,6 +334,48 @@ def test_layer_norm_before_each_layer_fixes_the_second_moment() -> None:
 def test_post_norm_residual_keeps_unit_second_moment() -> None:
     nu = mlp_second_moments(20, 64, residual=True, norm="post", nets=4, generator=gen(21))
     assert (nu[:, 1:] - 1).abs().max() < 1e-4
+
+
+def test_weight_normalisation_keeps_the_second_moment_whatever_sigma_was_drawn() -> None:
+    lecun = mlp_second_moments(20, 64, init="lecun", norm="weight", nets=50, generator=gen(44))
+    he = mlp_second_moments(20, 64, init="he", norm="weight", nets=50, generator=gen(44))
+    assert torch.allclose(lecun, he, rtol=1e-4)  # the draw's scale is normalised away
+    assert_mean((lecun[:, 1:] / lecun[:, :-1]).flatten(), 1.0)
+
+
+def test_post_norm_weight_of_the_input_halves_every_two_blocks() -> None:
+    log2_c = post_norm_input_weight(30, 128, nets=40, batch=2, generator=gen(45))
+    assert log2_c.shape == (40, 2, 31)
+    assert (log2_c[..., 0] == 0).all()
+    assert_mean(log2_c[..., -1].mean(1) / 30, -0.5)
+
+
+def test_post_norm_weight_replays_the_post_norm_stack() -> None:
+    # the same generator state gives the stack of mlp_second_moments: recompute s_l by hand
+    g = gen(46)
+    h = torch.randn(3, 1, 16, generator=g)
+    expected = [torch.zeros(3, 1, dtype=torch.float64)]
+    for _ in range(4):
+        W = torch.randn(3, 16, 16, generator=g) * he_std(16)
+        x = h + F.relu(h) @ W
+        s = (x.var(-1, unbiased=False) + 1e-5).sqrt()
+        h = (x - x.mean(-1, keepdim=True)) / s[..., None]
+        expected.append(expected[-1] - s.double().log2())
+    ours = post_norm_input_weight(4, 16, nets=3, generator=gen(46))
+    assert torch.allclose(ours, torch.stack(expected, -1), rtol=1e-6, atol=1e-6)
+
+
+def test_plain_residual_first_block_doubles_exactly_in_expectation() -> None:
+    nu = mlp_second_moments(1, 32, residual=True, nets=4000, generator=gen(47))
+    assert_mean(nu[:, 1] / nu[:, 0], 2.0)
+
+
+def test_plain_residual_mean_log2_ratio_is_depth_when_depth_is_small_against_width() -> None:
+    nu = mlp_second_moments(6, 256, residual=True, nets=64, generator=gen(48))
+    bits = torch.log2(nu[:, -1] / nu[:, 0])
+    assert_mean(bits, 6.0)
+    se = float(bits.std()) / 8
+    assert 5 * se < math.log2(1.5) - 0.1  # the tolerance rejects a factor 1.5
 
 
 def test_pre_norm_residual_grows_linearly() -> None:
@@ -341,6 +470,12 @@ BAD: list[tuple[str, Callable[[], object], type[Exception], str]] = [
     ("mlp_unknown_norm", lambda: mlp_second_moments(2, 4, norm="mid"), ValueError, "norm must be"),
     ("log_ratio_width_one", lambda: relu_log_ratio_moments(1), ValueError, "width must be an int >= 2, got 1"),
     ("log_ratio_zero_width", lambda: relu_log_ratio_moments(0), ValueError, "width must be an int >= 2, got 0"),
+    ("post_zero_depth", lambda: post_norm_input_weight(0, 4), ValueError, "depth must be an int >= 1, got 0"),
+    ("post_zero_width", lambda: post_norm_input_weight(2, 0), ValueError, "width must be an int >= 1"),
+    ("post_zero_nets", lambda: post_norm_input_weight(2, 4, nets=0), ValueError, "nets must be an int >= 1"),
+    ("post_zero_batch", lambda: post_norm_input_weight(2, 4, batch=0), ValueError, "batch must be an int >= 1"),
+    ("post_unknown_init", lambda: post_norm_input_weight(2, 4, init="orthogonal"), ValueError, "init must be"),
+    ("post_unknown_activation", lambda: post_norm_input_weight(2, 4, activation="elu"), ValueError, "activation must be one of"),
     ("log_ratio_zero_gain", lambda: relu_log_ratio_moments(8, 0.0), ValueError, "gain must be > 0"),
     ("sgd_list_x", lambda: two_layer_sgd_step([1.0, 2.0], 4), TypeError, "x must be a torch.Tensor"),
     ("sgd_int_x", lambda: two_layer_sgd_step(torch.ones(3, dtype=torch.int64), 4), TypeError, "x must have a floating dtype"),

@@ -21,12 +21,13 @@ import math
 import torch
 
 from notes import _validate as check
-from notes._validate import positive_int
+from notes._validate import choice, positive_float, positive_int
 
 __all__ = [
     "attention_entropy",
     "attention_logits",
     "attention_weights",
+    "first_update",
     "init_projections",
     "projection_stds",
     "scaled_dot_product_attention",
@@ -317,3 +318,64 @@ def self_attention(
     check.shapes_match(("w_q", "w_k"), (w_q, w_k))
     q, k, v = x @ w_q, x @ w_k, x @ w_v  # (*, T, d), (*, T, d), (*, T, d_v)
     return scaled_dot_product_attention(q, k, v, scale=scale)
+
+
+def first_update(
+    weight: torch.Tensor, grad: torch.Tensor, *, optimizer: str = "sgd", lr: float = 1e-3
+) -> torch.Tensor:
+    r"""The first step $\Delta W$ of SGD, Adam or Adafactor (PyTorch's defaults) from `grad`.
+
+    $$ \Delta W_{\text{SGD}} = -\eta\, G, \qquad
+       \Delta W_{\text{Adam}} = -\eta\, \frac{G}{|G| + \epsilon}, \qquad
+       \Delta W_{\text{Adafactor}} = -\min(\eta, 1)\, \max(\epsilon_2, \mathrm{RMS}(W))\,
+       \frac{U}{\max(1, \mathrm{RMS}(U))}, \quad U = \frac{G}{\sqrt{\hat V}} $$
+
+    with Adam's bias-corrected moments equal to $G$ and $G^2$ at the first step, and
+    Adafactor's factored second moment $\hat V = r c^\top / \bar r$ from the row and column
+    means $r, c$ of $G^2$. Adafactor's step is proportional to $\mathrm{RMS}(W)$ and does not
+    change when $G$ is scaled, so it is the same relative to $W$ whatever the scale of $W$;
+    SGD's relative step scales with $\lVert G \rVert / \lVert W \rVert$, Adam's with
+    $1/\lVert W \rVert$.
+
+    Args:
+        weight: the parameter $W$ before the step, shape `(n, m)`.
+        grad: its gradient $G$, shape `(n, m)`.
+        optimizer: `"sgd"`, `"adam"` (betas (0.9, 0.999), eps 1e-8) or `"adafactor"` (eps
+            (machine epsilon, 1e-3), d = 1, no weight decay), as `torch.optim` defaults.
+        lr: the learning rate $\eta > 0$.
+
+    Returns:
+        $\Delta W$, the shape of `weight`; equals the change `torch.optim` makes in one step.
+
+    Examples:
+        >>> w, g = torch.full((2, 2), 0.5), torch.full((2, 2), 4.0)
+        >>> first_update(w, g, optimizer="adafactor", lr=0.01)
+        tensor([[-0.0050, -0.0050],
+                [-0.0050, -0.0050]])
+
+    References:
+        N. Shazeer, M. Stern, "Adafactor: Adaptive Learning Rates with Sublinear Memory Cost",
+        2018, https://arxiv.org/abs/1804.04235. [derivation](../initialization.md#t5)
+    """
+    check.tensor("weight", weight, dims="m n")
+    check.tensor("grad", grad, dims="m n")
+    if weight.shape != grad.shape:
+        raise ValueError(
+            f"weight and grad must be matrices of one shape, got {tuple(weight.shape)} "
+            f"and {tuple(grad.shape)}"
+        )
+    name = choice("optimizer", optimizer, ("sgd", "adam", "adafactor"))
+    eta = positive_float("lr", lr)
+    if name == "sgd":
+        return -eta * grad
+    if name == "adam":  # m_hat = G, v_hat = G^2 after bias correction
+        return -eta * grad / (grad.abs() + 1e-8)
+    eps1 = torch.finfo(weight.dtype).eps
+    rms_w = float(weight.norm() / math.sqrt(weight.numel()))
+    alpha = max(1e-3, rms_w) * min(eta, 1.0)  # relative step: proportional to RMS(W)
+    r = grad.pow(2).mean(dim=-1, keepdim=True)  # row means of G^2: (n, 1)
+    c = grad.pow(2).mean(dim=-2, keepdim=True)  # column means: (1, m)
+    v_hat = (r @ c / r.mean().clamp(min=eps1)).clamp(min=eps1 * eps1)  # factored V: (n, m)
+    u = grad / v_hat.sqrt()
+    rms_u = float(u.norm() / math.sqrt(u.numel()))
+    return -alpha * u / max(1.0, rms_u)

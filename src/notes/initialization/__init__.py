@@ -21,6 +21,7 @@ from notes.initialization._common import ACTIVATIONS
 from notes.initialization.depth import (
     gain,
     mlp_second_moments,
+    post_norm_input_weight,
     relu_log_ratio_moments,
     second_moment_map,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "lecun_std",
     "mlp_second_moments",
     "normal",
+    "post_norm_input_weight",
     "relu_log_ratio_moments",
     "second_moment_map",
     "truncated_normal",

@@ -13,7 +13,13 @@ from notes._validate import positive_float, positive_int
 from notes.initialization._common import activation_fn
 from notes.initialization.sampling import lecun_std, xavier_std
 
-__all__ = ["gain", "mlp_second_moments", "relu_log_ratio_moments", "second_moment_map"]
+__all__ = [
+    "gain",
+    "mlp_second_moments",
+    "post_norm_input_weight",
+    "relu_log_ratio_moments",
+    "second_moment_map",
+]
 
 
 def _gaussian_expectation(f: Callable[[torch.Tensor], torch.Tensor], nu: float) -> float:
@@ -102,7 +108,10 @@ def mlp_second_moments(
        \quad h_l = \mathrm{LN}(h_{l-1} + \phi(h_{l-1}) W_l) $$
 
     (plain, Pre-Norm residual, Post-Norm residual), with $W_l \sim \mathcal{N}(0, \sigma^2)$,
-    $\sigma$ from `init` and $\nu_l$ the mean of $h_l^2$ over the batch and the width.
+    $\sigma$ from `init` and $\nu_l$ the mean of $h_l^2$ over the batch and the width. With
+    `norm="weight"` (weight normalisation) each column of $W_l$ is rescaled to norm $g_\phi$
+    after it is drawn, $w_j \leftarrow g_\phi\, w_j / \lVert w_j \rVert$, so `init` no longer
+    matters.
 
     Args:
         depth: number of layers $L \ge 1$.
@@ -111,8 +120,9 @@ def mlp_second_moments(
             gain of [`gain`][notes.initialization.gain]).
         activation: one of [`ACTIVATIONS`][notes.initialization.ACTIVATIONS].
         residual: add the identity path $h_{l-1}$.
-        norm: `"none"`, `"pre"` (normalise the branch input) or `"post"` (normalise the sum);
-            LN is a layer norm without affine parameters.
+        norm: `"none"`, `"pre"` (normalise the branch input), `"post"` (normalise the sum;
+            LN is a layer norm without affine parameters) or `"weight"` (unit-norm columns of
+            $W_l$ times the gain).
         batch: inputs per network.
         nets: independent networks, computed together.
         negative_slope: the slope of `leaky_relu` for negative inputs.
@@ -136,10 +146,11 @@ def mlp_second_moments(
     S, B = positive_int("nets", nets), positive_int("batch", batch)
     phi = activation_fn(activation, negative_slope)
     check.choice("init", init, ("lecun", "xavier", "he"))
-    check.choice("norm", norm, ("none", "pre", "post"))
+    check.choice("norm", norm, ("none", "pre", "post", "weight"))
     check.boolean("residual", residual)
     check.generator("generator", generator)
     g = gain(activation, negative_slope=negative_slope) if init == "he" else 1.0
+    g_phi = gain(activation, negative_slope=negative_slope)  # weight norm: column norm g_φ
     sigma = xavier_std(m, m) if init == "xavier" else lecun_std(m, g)  # σ = g/√m
 
     def ln(x: torch.Tensor) -> torch.Tensor:
@@ -149,6 +160,8 @@ def mlp_second_moments(
     nu = [h.double().pow(2).mean((1, 2))]  # ν_0: (S,)
     for _ in range(L):
         W = torch.randn(S, m, m, generator=generator) * sigma  # (S, m, m), one per net
+        if norm == "weight":  # column j (the weights into unit j) rescaled to norm g_φ
+            W = g_phi * W / W.norm(dim=1, keepdim=True)
         branch_in = ln(h) if norm == "pre" else h
         f = phi(branch_in) @ W  # (S, B, m)
         h = h + f if residual else f
@@ -159,6 +172,72 @@ def mlp_second_moments(
 
 
 # --8<-- [end:mlp]
+
+
+def post_norm_input_weight(
+    depth: int,
+    width: int,
+    *,
+    init: str = "he",
+    activation: str = "relu",
+    batch: int = 1,
+    nets: int = 1,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    r"""The weight $c_l$ of the input $h_0$ in $h_l$ of a Post-Norm residual stack.
+
+    $\mathrm{LN}(x) = P x / s(x)$ with $P$ the centring projection and $s(x)$ the standard
+    deviation over the width, so $h_l = \mathrm{LN}(h_{l-1} + F(h_{l-1}))$ unrolls to
+
+    $$ h_l = c_l\, P h_0 + \sum_{k=1}^{l} \frac{c_l}{c_{k-1}}\, P F(h_{k-1}),
+       \qquad c_l = \prod_{k=1}^{l} \frac{1}{s_k}, $$
+
+    with $s_k$ the scale the $k$-th layer norm divides by; $c_l \approx 2^{-l/2}$ when each
+    sum has second moment about 2. The draws are those of
+    [`mlp_second_moments`][notes.initialization.mlp_second_moments] with `residual=True,
+    norm="post"` and the same generator state.
+
+    Args:
+        depth: number of blocks $L \ge 1$.
+        width: units per layer $m \ge 1$.
+        init: `"lecun"`, `"xavier"` or `"he"`, as in `mlp_second_moments`.
+        activation: one of [`ACTIVATIONS`][notes.initialization.ACTIVATIONS].
+        batch: inputs per network.
+        nets: independent networks, computed together.
+        generator: source of randomness for the inputs and the weights.
+
+    Returns:
+        $\log_2 c_0, \dots, \log_2 c_L$ (with $c_0 = 1$) for every input, float64 of shape
+        `(nets, batch, depth + 1)`.
+
+    Examples:
+        >>> g = torch.Generator().manual_seed(0)
+        >>> log2_c = post_norm_input_weight(20, 256, nets=4, generator=g)
+        >>> round(float(log2_c[..., -1].mean() / 20), 1)  # about half a bit per block
+        -0.5
+
+    References:
+        R. Xiong et al., "On Layer Normalization in the Transformer Architecture", 2020,
+        https://arxiv.org/abs/2002.04745. [derivation](../initialization.md#residual)
+    """
+    L, m = positive_int("depth", depth), positive_int("width", width)
+    S, B = positive_int("nets", nets), positive_int("batch", batch)
+    phi = activation_fn(activation)
+    if init not in ("lecun", "xavier", "he"):
+        raise ValueError(f"init must be 'lecun', 'xavier' or 'he', got {init!r}")
+    g = gain(activation) if init == "he" else 1.0
+    sigma = xavier_std(m, m) if init == "xavier" else lecun_std(m, g)  # σ = g/√m
+    eps = 1e-5  # F.layer_norm's default
+
+    h = torch.randn(S, B, m, generator=generator)  # h_0: (S, B, m)
+    log2_c = [torch.zeros(S, B, dtype=torch.float64)]  # c_0 = 1
+    for _ in range(L):
+        W = torch.randn(S, m, m, generator=generator) * sigma  # (S, m, m)
+        x = h + phi(h) @ W  # the sum the layer norm sees: (S, B, m)
+        s = (x.var(dim=-1, unbiased=False) + eps).sqrt()  # s_l, what LN divides by: (S, B)
+        h = F.layer_norm(x, (m,))
+        log2_c.append(log2_c[-1] - s.double().log2())  # c_l = c_{l-1} / s_l
+    return torch.stack(log2_c, dim=-1)
 
 
 def relu_log_ratio_moments(width: int, gain: float = math.sqrt(2.0)) -> tuple[float, float]:
