@@ -40,7 +40,12 @@ from notes.linear_attention.orders import (
     linear_attention,
     linear_attention_weights,
 )
-from notes.linear_attention.cost import crossover, growth_exponent, interleaved_times
+from notes.linear_attention.cost import (
+    crossover,
+    growth_exponent,
+    interleaved_times,
+    round_exponents,
+)
 from notes.linear_attention.random_features import (
     gaussian_projection,
     positive_random_features,
@@ -75,6 +80,7 @@ __all__ = [
     "mixed_chunk_weights",
     "positive_random_features",
     "random_feature_map",
+    "round_exponents",
     "softmax_kernel_variance",
     "squared_relu_attention",
     "trigonometric_random_features",

@@ -111,6 +111,37 @@ def growth_exponent(n: torch.Tensor, t: torch.Tensor) -> tuple[float, float]:
     return round(slope, 12), se
 
 
+def round_exponents(n: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
+    r"""The growth exponent of each round on its own: the slope $b_r$ of $\log t_{\cdot r} = a_r + b_r \log n$.
+
+    Each round of [`interleaved_times`][notes.linear_attention.interleaved_times] times every
+    size once, so each round gives its own exponent; their spread across rounds is the
+    measurement's own error bar (their mean and standard error are what the page checks).
+
+    Args:
+        n: sizes, shape `(m,)` with $m \ge 3$, every entry $> 0$.
+        times: costs, shape `(m, R)`: column $r$ holds round $r$'s time at each size.
+
+    Returns:
+        The $R$ least-squares slopes, shape `(R,)`, float64.
+
+    Examples:
+        >>> n = torch.tensor([1.0, 2.0, 4.0])
+        >>> round_exponents(n, torch.stack([n, n**2], dim=-1))
+        tensor([1., 2.], dtype=torch.float64)
+
+    References:
+        [cost](../linear-attention.md#cost)
+    """
+    tensor("n", n, dims="M", min_numel=3)
+    tensor("times", times, dims="M R", sizes={"M": n.shape[0]}, min_numel=1)
+    nonnegative("n", n, "sizes are positive")
+    nonnegative("times", times, "costs are positive")
+    x, y = n.double().log(), times.double().log()  # (m,), (m, R)
+    xc = x - x.mean()
+    return (xc[:, None] * (y - y.mean(0))).sum(0) / (xc**2).sum()  # (R,)
+
+
 def crossover(n: torch.Tensor, t_a: torch.Tensor, t_b: torch.Tensor) -> float:
     r"""The length where cost $t_a$ overtakes cost $t_b$, interpolated on log-log axes.
 
