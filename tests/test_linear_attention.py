@@ -37,6 +37,7 @@ from notes.linear_attention import (
     mixed_chunk_weights,
     positive_random_features,
     random_feature_map,
+    round_exponents,
     softmax_kernel_variance,
     squared_relu_attention,
     trigonometric_random_features,
@@ -367,6 +368,15 @@ def test_growth_exponent_recovers_a_power_law_and_its_error() -> None:
     assert se_noisy > 0.01
 
 
+def test_round_exponents_are_each_rounds_own_growth_exponent() -> None:
+    n = torch.tensor([10.0, 20.0, 40.0, 80.0], dtype=F64)
+    noise = torch.tensor([[1.0, 1.3], [1.2, 0.8], [0.9, 1.1], [1.1, 1.0]], dtype=F64)
+    times = torch.stack([2 * n**1.0, 3 * n**2.0], dim=-1) * noise  # (m, R)
+    slopes = round_exponents(n, times)
+    expected = [growth_exponent(n, times[:, r])[0] for r in range(2)]
+    assert slopes.tolist() == pytest.approx(expected, abs=1e-12)
+
+
 def test_crossover_interpolates_on_log_axes() -> None:
     n = torch.tensor([10.0, 100.0, 1000.0], dtype=F64)
     assert crossover(n, n**2, 50 * n) == pytest.approx(50.0, rel=1e-12)
@@ -557,6 +567,16 @@ def test_bad_cost_arguments_are_refused() -> None:
         growth_exponent(n, -n)
     with pytest.raises(ValueError, match=_msg("t must have M = 3")):
         growth_exponent(n, n[:2])
+    with pytest.raises(ValueError, match=_msg("n must have at least 3 entries")):
+        round_exponents(n[:2], n[:2, None])
+    with pytest.raises(
+        ValueError, match=_msg("times must be >= 0 everywhere (costs are positive)")
+    ):
+        round_exponents(n, -n[:, None])
+    with pytest.raises(ValueError, match=_msg("times must have M = 3")):
+        round_exponents(n, n[:2, None])
+    with pytest.raises(ValueError, match=_msg("n must be >= 0 everywhere (sizes are positive)")):
+        round_exponents(-n, n[:, None])
     with pytest.raises(ValueError, match=_msg("t_a / t_b must cross 1 upwards")):
         crossover(n, n, 10 * n)
     with pytest.raises(TypeError, match=_msg("steps['a'] must be callable")):
