@@ -39,6 +39,7 @@ _DATA_ATTRIBUTE = re.compile(r' data-[\w-]+="[^"]*"')
 
 # label -> (source path of its page, equation number, page title)
 _labels: dict[str, tuple[str, int, str]] = {}
+_NAMESPACES = re.compile(r' xmlns(?::xlink)?="[^"]*"')
 _cache: dict[tuple[str, bool], str] = {}
 _renderer: Any = None
 
@@ -105,6 +106,9 @@ def _render(tex: str, *, display: bool) -> str:
         # menus and CSS, which this static page lacks: about a third of the bytes. The whole
         # TeX source stays once, as the label a screen reader speaks.
         svg = _DATA_ATTRIBUTE.sub("", svg)
+        # Inline SVG in HTML needs no namespace declarations (the parser supplies them, and
+        # maps xlink:href), and focusable is an old IE attribute: bytes on every equation.
+        svg = _NAMESPACES.sub("", svg).replace(' focusable="false"', "")
         label = html.escape(tex.strip(), quote=True)
         _cache[key] = svg.replace("<svg ", f'<svg aria-label="{label}" ', 1)
     return _cache[key]
