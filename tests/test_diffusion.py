@@ -339,6 +339,24 @@ def test_training_is_deterministic_and_lowers_the_loss(target):
     assert float(runs[0][-30:].mean()) < float(runs[0][:30].mean())
 
 
+def test_cosine_schedule_starts_at_the_peak_rate_then_lowers_it_deterministically():
+    abar = alpha_bar(linear_betas(100))
+    x0, _ = three_modes().sample(500, generator=torch.Generator().manual_seed(12))
+    steps, lr = 40, 1e-2
+    runs = []
+    for _ in range(2):
+        net = Denoiser(2, 100, "eps", abar, hidden=16, generator=torch.Generator().manual_seed(13))
+        g = torch.Generator().manual_seed(14)
+        runs.append(fit_denoiser(net, x0, steps=steps, lr=lr, schedule="cosine", generator=g))
+    torch.testing.assert_close(runs[0], runs[1], rtol=0, atol=0)
+    # step 0 runs at the peak lr = (1 + cos 0) / 2 * lr, so the first two losses match the
+    # constant schedule's exactly; from step 1 on the rate is lower and the runs part
+    constant = Denoiser(2, 100, "eps", abar, hidden=16, generator=torch.Generator().manual_seed(13))
+    other = fit_denoiser(constant, x0, steps=steps, lr=lr, generator=torch.Generator().manual_seed(14))
+    torch.testing.assert_close(other[:2], runs[0][:2], rtol=0, atol=0)
+    assert not torch.equal(other[2:], runs[0][2:])
+
+
 def test_v_network_returns_the_converted_eps():
     abar = alpha_bar(linear_betas(100))
     net = Denoiser(2, 100, "v", abar, generator=torch.Generator().manual_seed(15))
@@ -464,6 +482,12 @@ BAD = [
         lambda: fit_denoiser(Denoiser(2, 100, "eps", ABAR), X.float(), steps=0),
         ValueError,
         "steps must be an int >= 1",
+    ),
+    (
+        "unknown learning-rate schedule",
+        lambda: fit_denoiser(Denoiser(2, 100, "eps", ABAR), X.float(), steps=2, schedule="linear"),
+        ValueError,
+        "schedule must be one of 'constant', 'cosine', got 'linear'",
     ),
     (
         "negative eta (sampler)",
