@@ -352,7 +352,9 @@ def test_cosine_schedule_starts_at_the_peak_rate_then_lowers_it_deterministicall
     # step 0 runs at the peak lr = (1 + cos 0) / 2 * lr, so the first two losses match the
     # constant schedule's exactly; from step 1 on the rate is lower and the runs part
     constant = Denoiser(2, 100, "eps", abar, hidden=16, generator=torch.Generator().manual_seed(13))
-    other = fit_denoiser(constant, x0, steps=steps, lr=lr, generator=torch.Generator().manual_seed(14))
+    other = fit_denoiser(
+        constant, x0, steps=steps, lr=lr, generator=torch.Generator().manual_seed(14)
+    )
     torch.testing.assert_close(other[:2], runs[0][:2], rtol=0, atol=0)
     assert not torch.equal(other[2:], runs[0][2:])
 
