@@ -11,6 +11,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from notes.attention import attention_logits
 from notes.diffusion import (
     Denoiser,
     alpha_bar,
@@ -326,6 +327,57 @@ def test_guidance_at_scale_one_is_the_conditional_score():
     )
 
 
+# --- latent diffusion and QK-normalisation (edm page) -----------------------------------------
+@pytest.mark.parametrize("t", [100, 300, 600], ids=lambda t: f"t={t}")
+def test_latent_scaling_factor_keeps_the_unit_second_moment(t):
+    data = three_modes()
+    g = torch.Generator().manual_seed(21)
+    q, _ = torch.linalg.qr(torch.randn(2, 2, generator=g, dtype=D))
+    c, n = 5.0, 20_000
+    x0, _ = data.sample(n, generator=g)
+    m_closed = (
+        c**2
+        * float(
+            (
+                data.weights
+                * ((data.means**2).sum(-1) + data.covs.diagonal(dim1=-2, dim2=-1).sum(-1))
+            ).sum()
+        )
+        / 2
+    )
+    abar = alpha_bar(linear_betas(1000))
+    moment = lambda f: (
+        (
+            abar[t].sqrt() * f * c * x0 @ q.T
+            + (1 - abar[t]).sqrt() * torch.randn(n, 2, generator=g, dtype=D)
+        )
+        ** 2
+    ).mean(-1)
+    scaled, unscaled = moment(m_closed**-0.5), moment(1.0)
+    se = float(scaled.std()) / n**0.5
+    assert abs(float(scaled.mean()) - 1.0) < 5 * se
+    expected_unscaled = float(abar[t]) * m_closed + 1 - float(abar[t])  # the closed form
+    assert abs(float(unscaled.mean()) - expected_unscaled) < 5 * float(unscaled.std()) / n**0.5
+    assert abs(float(unscaled.mean()) - 1.0) > 5 * float(unscaled.std()) / n**0.5
+
+
+@pytest.mark.parametrize("lam", [0.5, 2.0, 8.0], ids=lambda v: f"lambda={v}")
+def test_qk_normalised_logits_ignore_weight_growth_and_stay_within_sqrt_d(lam):
+    g = torch.Generator().manual_seed(22)
+    dim = 32
+    x = torch.randn(10, dim, generator=g, dtype=D)
+    wq, wk = (torch.randn(dim, dim, generator=g, dtype=D) / dim**0.5 for _ in range(2))
+    rms = lambda v: v * dim**0.5 / v.norm(dim=-1, keepdim=True)
+    plain = lambda a: attention_logits(x @ (a * wq).T, x @ (a * wk).T)
+    normed = lambda a: attention_logits(rms(x @ (a * wq).T), rms(x @ (a * wk).T))
+    torch.testing.assert_close(plain(lam), lam**2 * plain(1.0), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(normed(lam), normed(1.0), rtol=1e-12, atol=1e-12)
+    assert float(normed(lam).abs().max()) <= dim**0.5 * (1 + 1e-12)
+    # the bound is attained for a query parallel to its key (cosine 1)
+    same = attention_logits(rms(x[:1]), rms(x[:1]))
+    torch.testing.assert_close(same, torch.full((1, 1), dim**0.5, dtype=D), rtol=1e-12, atol=0)
+
+
 # --- the trained model -----------------------------------------------------------------------
 @pytest.mark.parametrize("target", ["eps", "v"])
 def test_training_is_deterministic_and_lowers_the_loss(target):
@@ -337,6 +389,26 @@ def test_training_is_deterministic_and_lowers_the_loss(target):
         runs.append(fit_denoiser(net, x0, steps=150, generator=torch.Generator().manual_seed(14)))
     torch.testing.assert_close(runs[0], runs[1], rtol=0, atol=0)
     assert float(runs[0][-30:].mean()) < float(runs[0][:30].mean())
+
+
+def test_cosine_schedule_starts_at_the_peak_rate_then_lowers_it_deterministically():
+    abar = alpha_bar(linear_betas(100))
+    x0, _ = three_modes().sample(500, generator=torch.Generator().manual_seed(12))
+    steps, lr = 40, 1e-2
+    runs = []
+    for _ in range(2):
+        net = Denoiser(2, 100, "eps", abar, hidden=16, generator=torch.Generator().manual_seed(13))
+        g = torch.Generator().manual_seed(14)
+        runs.append(fit_denoiser(net, x0, steps=steps, lr=lr, schedule="cosine", generator=g))
+    torch.testing.assert_close(runs[0], runs[1], rtol=0, atol=0)
+    # step 0 runs at the peak lr = (1 + cos 0) / 2 * lr, so the first two losses match the
+    # constant schedule's exactly; from step 1 on the rate is lower and the runs part
+    constant = Denoiser(2, 100, "eps", abar, hidden=16, generator=torch.Generator().manual_seed(13))
+    other = fit_denoiser(
+        constant, x0, steps=steps, lr=lr, generator=torch.Generator().manual_seed(14)
+    )
+    torch.testing.assert_close(other[:2], runs[0][:2], rtol=0, atol=0)
+    assert not torch.equal(other[2:], runs[0][2:])
 
 
 def test_v_network_returns_the_converted_eps():
@@ -464,6 +536,12 @@ BAD = [
         lambda: fit_denoiser(Denoiser(2, 100, "eps", ABAR), X.float(), steps=0),
         ValueError,
         "steps must be an int >= 1",
+    ),
+    (
+        "unknown learning-rate schedule",
+        lambda: fit_denoiser(Denoiser(2, 100, "eps", ABAR), X.float(), steps=2, schedule="linear"),
+        ValueError,
+        "schedule must be one of 'constant', 'cosine', got 'linear'",
     ),
     (
         "negative eta (sampler)",

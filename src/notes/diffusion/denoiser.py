@@ -114,6 +114,7 @@ def fit_denoiser(
     steps: int,
     batch_size: int = 256,
     lr: float = 3e-3,
+    schedule: str = "constant",
     generator: torch.Generator | None = None,
 ) -> Tensor:
     r"""Train `net` with Adam on the simplified loss, on one CPU thread; return the loss per step.
@@ -121,12 +122,16 @@ def fit_denoiser(
     $$ L = \mathbb{E}_{t, x_0, \varepsilon}\,\lVert y - \hat y_\theta(x_t, t)\rVert^2, \quad
        y = \varepsilon \text{ or } v, \quad t \sim U\{0, \dots, T - 1\} $$
 
+    With `schedule="cosine"` the learning rate of step $i$ of $K$ is
+    $\eta_i = \tfrac{\eta}{2}(1 + \cos(\pi i / K))$, from $\eta$ down towards 0.
+
     Args:
         net: the [`Denoiser`][notes.diffusion.denoiser.Denoiser], trained in place.
         x0: data, shape `(N, D)`.
         steps: number of Adam steps, >= 1.
         batch_size: minibatch size, >= 1 (rows drawn with replacement).
-        lr: learning rate, > 0.
+        lr: learning rate, > 0 (the peak one under `"cosine"`).
+        schedule: `"constant"` or `"cosine"` (decay to 0 over `steps`).
         generator: source of rows, times and noise.
 
     Returns:
@@ -147,12 +152,15 @@ def fit_denoiser(
     steps = positive_int("steps", steps)
     batch_size = positive_int("batch_size", batch_size)
     lr = real("lr", lr, gt=0)
+    schedule = choice("schedule", schedule, ("constant", "cosine"))
     check_generator("generator", generator)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr, fused=True)  # one kernel per step
     losses = torch.empty(steps)
     abar = net.abar
     with _threads(1):
         for i in range(steps):
+            if schedule == "cosine":
+                optimizer.param_groups[0]["lr"] = 0.5 * lr * (1 + math.cos(math.pi * i / steps))
             rows = torch.randint(x0.shape[0], (batch_size,), generator=generator)
             t = torch.randint(net.T, (batch_size,), generator=generator)
             eps = torch.randn(batch_size, net.dim, generator=generator)  # eps ~ N(0, I)
