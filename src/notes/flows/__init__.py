@@ -6,6 +6,7 @@ The public API, one module per idea (each documented in the [API reference](../r
   NICE's scaling layer and the logit map for dequantised data;
 - [`coupling`][notes.flows.coupling]: NICE's additive and RealNVP's affine coupling, masks;
 - [`glow`][notes.flows.glow]: actnorm and the invertible linear map in LU form;
+- [`multiscale`][notes.flows.multiscale]: RealNVP's squeeze and factor-out, for several scales;
 - [`distributions`][notes.flows.distributions]: `Flow` (base density plus layers) and baselines;
 - [`training`][notes.flows.training]: maximum-likelihood training loops;
 - [`data`][notes.flows.data]: toy 2-D densities and dequantised digits;
@@ -65,6 +66,7 @@ from notes.flows.matching import (
     straight_path,
     straightness,
 )
+from notes.flows.multiscale import FactorOut, Squeeze, squeeze_permutation
 from notes.flows.training import fit, make_optimizer, num_threads, training_step
 from notes.flows.transforms import (
     Bijection,
@@ -83,12 +85,14 @@ __all__ = [
     "Bijection",
     "BijectionTransform",
     "Chain",
+    "FactorOut",
     "Flow",
     "InvertibleLinear",
     "Logit",
     "Permutation",
     "Reverse",
     "Scaling",
+    "Squeeze",
     "VelocityField",
     "alternating_mask",
     "bits_per_dim",
@@ -122,6 +126,7 @@ __all__ = [
     "rademacher",
     "sample_base",
     "sample_time",
+    "squeeze_permutation",
     "straight_path",
     "straightness",
     "train_test_split",

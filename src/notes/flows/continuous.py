@@ -138,6 +138,7 @@ def exact_trace(v: Tensor, z: Tensor, *, create_graph: bool = False) -> Tensor:
     return trace
 
 
+# --8<-- [start:hutchinson]
 def hutchinson_trace(v: Tensor, z: Tensor, probe: Tensor, *, create_graph: bool = False) -> Tensor:
     r"""Hutchinson's unbiased estimate $r^\top (\partial v/\partial z)\, r$, one product per sample.
 
@@ -164,14 +165,15 @@ def hutchinson_trace(v: Tensor, z: Tensor, probe: Tensor, *, create_graph: bool 
         I. Sutskever, D. Duvenaud, 2019, <https://arxiv.org/abs/1810.01367>.
         [Derivation](../flows/continuous.md#hutchinson).
     """
-    # --8<-- [start:hutchinson]
     if probe.shape != z.shape:
         raise ValueError(
             f"probe must have the shape of z {tuple(z.shape)}, got {tuple(probe.shape)}"
         )
     (vjp,) = torch.autograd.grad(v, z, probe, create_graph=create_graph)  # r^T J, shape (N, D)
     return (vjp * probe).sum(-1)  # r^T J r, shape (N,)
-    # --8<-- [end:hutchinson]
+
+
+# --8<-- [end:hutchinson]
 
 
 def divergence(
@@ -276,6 +278,7 @@ def odeint(
     return torch.stack(path)
 
 
+# --8<-- [start:cnf]
 def cnf_log_prob(
     velocity: Velocity,
     x: Tensor,
@@ -325,7 +328,6 @@ def cnf_log_prob(
     def field(z: Tensor, t: float) -> tuple[Tensor, Tensor]:
         return divergence(velocity, z, t, method=method, probe=probe)
 
-    # --8<-- [start:cnf]
     h = 1.0 / steps
     z, ell = x.detach(), torch.zeros(x.shape[0], dtype=x.dtype)
     for k in range(steps):  # RK4 on the pair (z, ell)
@@ -337,4 +339,6 @@ def cnf_log_prob(
         z = z + h / 6 * (v1 + 2 * v2 + 2 * v3 + v4)
         ell = ell + h / 6 * (d1 + 2 * d2 + 2 * d3 + d4)
     return normal_log_prob(z) + ell  # log N(z(1)) + integral of tr(dv/dz) dt
-    # --8<-- [end:cnf]
+
+
+# --8<-- [end:cnf]
