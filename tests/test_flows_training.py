@@ -494,3 +494,45 @@ def test_cosine_schedule_decays_the_learning_rate_and_is_deterministic():
     assert torch.equal(runs[0], runs[1])
     with pytest.raises(ValueError, match="schedule must be one of"):
         fit(_flow(2), data, steps=1, schedule="linear")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (lambda: fit_histogram([[0, 1]], 2), TypeError, "q must be a torch.Tensor"),
+        (lambda: fit_histogram(torch.tensor([[0, 2]]), 2), ValueError, r"q must hold integers"),
+        (lambda: fit_histogram(torch.tensor([[0.5]]), 2), ValueError, r"q must hold integers"),
+        (lambda: fit_histogram(torch.tensor([[0]]), 1), ValueError, "levels must be an int >= 2"),
+        (
+            lambda: fit_histogram(torch.tensor([[0]]), 2, pseudocount=0.0),
+            ValueError,
+            "pseudocount must be > 0",
+        ),
+        (
+            lambda: histogram_log_prob(fit_histogram(torch.tensor([[0]]), 2), torch.ones(1, 1)),
+            ValueError,
+            r"x must lie in \[0, 1\)",
+        ),
+        (
+            lambda: histogram_log_prob(fit_histogram(torch.tensor([[0]]), 2), torch.zeros(1, 2)),
+            ValueError,
+            r"x must have shape \(N, 1\)",
+        ),
+        (lambda: local_maxima(torch.zeros(2, 5)), ValueError, "values must be a tensor of shape"),
+        (lambda: local_maxima(torch.zeros(4, 4), floor=1.0), ValueError, r"floor must be in"),
+    ],
+    ids=[
+        "hist list",
+        "hist level too high",
+        "hist fraction",
+        "hist levels",
+        "hist pseudocount",
+        "hist x outside",
+        "hist x shape",
+        "maxima small grid",
+        "maxima floor",
+    ],
+)
+def test_new_baselines_refuse_bad_input(make, error, match):
+    with pytest.raises(error, match=match):
+        make()

@@ -339,7 +339,7 @@ def train_test_split(
     return x[order[n_test:]], x[order[:n_test]]
 
 
-def local_maxima(values: Tensor, *, floor: float = 1e-3) -> int:
+def local_maxima(values: object, *, floor: float = 1e-3) -> int:
     r"""Count the strict local maxima of a function sampled on a grid: the modes of a density.
 
     $$ \#\bigl\{(i, j) : v_{ij} > v_{kl} \text{ for the 8 neighbours } (k, l),\

@@ -228,7 +228,7 @@ def fit_gaussian(x: Tensor) -> MultivariateNormal:
     return MultivariateNormal(mean, covariance_matrix=cov)
 
 
-def fit_histogram(q: Tensor, levels: int, *, pseudocount: float = 1.0) -> Tensor:
+def fit_histogram(q: object, levels: int, *, pseudocount: float = 1.0) -> Tensor:
     r"""The independent-pixel histogram: one categorical per feature, fitted by counting (smoothed).
 
     $$ \hat P_i(k) = \frac{\#\{n : q_{n,i} = k\} + a}{N + a Q}, \qquad k = 0, \dots, Q - 1 $$
@@ -255,7 +255,9 @@ def fit_histogram(q: Tensor, levels: int, *, pseudocount: float = 1.0) -> Tensor
         A note on the evaluation of generative models, L. Theis, A. van den Oord, M. Bethge, 2016,
         <https://arxiv.org/abs/1511.01844>. [Training page](../flows/training.md#digits).
     """
-    check_data(q.double() if isinstance(q, Tensor) else q, name="q")
+    if not isinstance(q, Tensor):
+        raise TypeError(f"q must be a torch.Tensor, got {type(q).__name__}")
+    check_data(q.double(), name="q")
     levels = positive_int("levels", levels, 2)
     a = positive_float("pseudocount", pseudocount)
     index = _levels(q, levels, "q")  # (N, D)
