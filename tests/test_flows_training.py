@@ -26,6 +26,7 @@ from notes.flows import (
     Logit,
     Reverse,
     Scaling,
+    alternating_mask,
     bits_per_dim,
     checkerboard,
     checkerboard_log_prob,
@@ -34,7 +35,10 @@ from notes.flows import (
     eight_gaussians_log_prob,
     fit,
     fit_gaussian,
+    fit_histogram,
+    histogram_log_prob,
     load_digits,
+    local_maxima,
     logistic_log_prob,
     make_optimizer,
     normal_log_prob,
@@ -442,5 +446,118 @@ BAD_INPUTS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
 def test_bad_input_raises_a_clear_error(
     make: Callable[[], object], error: type[Exception], match: str
 ):
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_histogram_is_the_smoothed_frequency_of_each_level():
+    q = torch.tensor([[0, 2], [0, 1], [1, 2], [0, 2]])
+    table = fit_histogram(q, 3, pseudocount=0.5)
+    expected = (torch.tensor([[3, 1, 0], [0, 1, 3]], dtype=torch.float64) + 0.5) / (4 + 1.5)
+    torch.testing.assert_close(table.exp(), expected)
+    torch.testing.assert_close(table.exp().sum(1), torch.ones(2, dtype=torch.float64))
+
+
+def test_histogram_density_is_exact_on_cells_and_integrates_to_one():
+    # p(x) = prod_i Q P_i(floor(Q x_i)): a density on [0, 1)^D, and its bits/dim are those of
+    # the discrete model (the dequantisation bound is tight for a density constant on cells).
+    g = torch.Generator().manual_seed(0)
+    q = torch.randint(5, (200, 2), generator=g)
+    table = fit_histogram(q, 5)
+    centres = (torch.arange(5, dtype=torch.float64) + 0.5) / 5
+    grid = torch.cartesian_prod(centres, centres)
+    mass = float(histogram_log_prob(table, grid).exp().sum()) / 25
+    assert abs(mass - 1) < 1e-12
+    x = dequantize(q, 5, generator=g)
+    discrete = table.gather(1, q.T).T.sum(-1)
+    torch.testing.assert_close(histogram_log_prob(table, x) - 2 * math.log(5), discrete)
+
+
+def test_local_maxima_counts_the_modes_of_the_toy_densities():
+    h = torch.linspace(-3.2, 3.2, 121)
+    grid = torch.cartesian_prod(h, h)
+    assert local_maxima(eight_gaussians_log_prob(grid).exp().reshape(121, 121)) == 8
+    assert local_maxima(normal_log_prob(grid).exp().reshape(121, 121)) == 1
+
+
+def test_a_volume_preserving_flow_peaks_where_its_prior_does():
+    # NICE's log-det does not depend on x, so p_X(x) = p_Z(f(x)) e^c, whose one mode is
+    # f^{-1}(0), for any parameters: here random ones away from the identity.
+    g = torch.Generator().manual_seed(1)
+    layers = [AdditiveCoupling(2, alternating_mask(2, k % 2), (32,), generator=g) for k in range(4)]
+    flow = Flow([*layers, Scaling(2)], base="logistic")
+    with torch.no_grad():
+        for p in flow.parameters():
+            p.add_(0.3 * torch.randn(p.shape, generator=g))
+        mode = flow.chain.inverse(torch.zeros(1, 2))[0]  # f^{-1}(0), the one mode
+        h = torch.linspace(-2, 2, 161)
+        grid = torch.cartesian_prod(mode[0] + h, mode[1] + h)
+        _, ladj = flow.chain(grid)
+        assert float(ladj.max() - ladj.min()) == 0.0
+        log_p = flow.log_prob(grid)
+        # p_X(x) = p_Z(f(x)) e^c: its highest point is the grid point next to f^{-1}(0)
+        z, _ = flow.chain(grid)
+        constant = log_p - logistic_log_prob(z)
+        assert float(constant.max() - constant.min()) < 1e-4
+        peak = grid[log_p.argmax()]
+        assert float((peak - mode).abs().max()) <= 4 / 160
+
+
+def test_cosine_schedule_decays_the_learning_rate_and_is_deterministic():
+    data = two_moons(512, generator=torch.Generator().manual_seed(7))
+    runs = [
+        fit(
+            _flow(2, seed=8),
+            data,
+            steps=40,
+            lr=5e-3,
+            schedule="cosine",
+            generator=torch.Generator().manual_seed(9),
+        )
+        for _ in range(2)
+    ]
+    assert torch.equal(runs[0], runs[1])
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        fit(_flow(2), data, steps=1, schedule="linear")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (lambda: fit_histogram([[0, 1]], 2), TypeError, "q must be a torch.Tensor"),
+        (lambda: fit_histogram(torch.tensor([[0, 2]]), 2), ValueError, r"q must hold integers"),
+        (lambda: fit_histogram(torch.tensor([[0.5]]), 2), ValueError, r"q must hold integers"),
+        (lambda: fit_histogram(torch.tensor([[0]]), 1), ValueError, "levels must be an int >= 2"),
+        (
+            lambda: fit_histogram(torch.tensor([[0]]), 2, pseudocount=0.0),
+            ValueError,
+            "pseudocount must be > 0",
+        ),
+        (
+            lambda: histogram_log_prob(fit_histogram(torch.tensor([[0]]), 2), torch.ones(1, 1)),
+            ValueError,
+            r"x must lie in \[0, 1\)",
+        ),
+        (
+            lambda: histogram_log_prob(fit_histogram(torch.tensor([[0]]), 2), torch.zeros(1, 2)),
+            ValueError,
+            r"x must have shape \(N, 1\)",
+        ),
+        (lambda: local_maxima(torch.zeros(2, 5)), ValueError, "values must be a tensor of shape"),
+        (lambda: local_maxima(torch.zeros(4, 4), floor=1.0), ValueError, r"floor must be in"),
+    ],
+    ids=[
+        "hist list",
+        "hist level too high",
+        "hist fraction",
+        "hist levels",
+        "hist pseudocount",
+        "hist x outside",
+        "hist x shape",
+        "maxima small grid",
+        "maxima floor",
+    ],
+)
+def test_new_baselines_refuse_bad_input(make, error, match):
     with pytest.raises(error, match=match):
         make()

@@ -6,6 +6,7 @@ The public API, one module per idea (each documented in the [API reference](../r
   NICE's scaling layer and the logit map for dequantised data;
 - [`coupling`][notes.flows.coupling]: NICE's additive and RealNVP's affine coupling, masks;
 - [`glow`][notes.flows.glow]: actnorm and the invertible linear map in LU form;
+- [`multiscale`][notes.flows.multiscale]: RealNVP's squeeze and factor-out, for several scales;
 - [`distributions`][notes.flows.distributions]: `Flow` (base density plus layers) and baselines;
 - [`training`][notes.flows.training]: maximum-likelihood training loops;
 - [`data`][notes.flows.data]: toy 2-D densities and dequantised digits;
@@ -39,6 +40,7 @@ from notes.flows.data import (
     eight_gaussians,
     eight_gaussians_log_prob,
     load_digits,
+    local_maxima,
     train_test_split,
     two_moons,
     two_moons_log_prob,
@@ -47,6 +49,8 @@ from notes.flows.distributions import (
     Flow,
     bits_per_dim,
     fit_gaussian,
+    fit_histogram,
+    histogram_log_prob,
     logistic_log_prob,
     normal_log_prob,
     sample_base,
@@ -62,6 +66,7 @@ from notes.flows.matching import (
     straight_path,
     straightness,
 )
+from notes.flows.multiscale import FactorOut, Squeeze, squeeze_permutation
 from notes.flows.training import fit, make_optimizer, num_threads, training_step
 from notes.flows.transforms import (
     Bijection,
@@ -80,12 +85,14 @@ __all__ = [
     "Bijection",
     "BijectionTransform",
     "Chain",
+    "FactorOut",
     "Flow",
     "InvertibleLinear",
     "Logit",
     "Permutation",
     "Reverse",
     "Scaling",
+    "Squeeze",
     "VelocityField",
     "alternating_mask",
     "bits_per_dim",
@@ -103,10 +110,13 @@ __all__ = [
     "fit",
     "fit_flow_matching",
     "fit_gaussian",
+    "fit_histogram",
     "flow_matching_loss",
     "gaussian_velocity",
+    "histogram_log_prob",
     "hutchinson_trace",
     "load_digits",
+    "local_maxima",
     "logistic_log_prob",
     "make_optimizer",
     "mlp",
@@ -116,6 +126,7 @@ __all__ = [
     "rademacher",
     "sample_base",
     "sample_time",
+    "squeeze_permutation",
     "straight_path",
     "straightness",
     "train_test_split",

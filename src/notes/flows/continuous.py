@@ -156,6 +156,7 @@ def _field_at(name: str, v: object, z: object) -> None:
     check.shapes_match(("z", name), (z, check.tensor(name, v, dims="N D")))
 
 
+# --8<-- [start:hutchinson]
 def hutchinson_trace(v: Tensor, z: Tensor, probe: Tensor, *, create_graph: bool = False) -> Tensor:
     r"""Hutchinson's unbiased estimate $r^\top (\partial v/\partial z)\, r$, one product per sample.
 
@@ -186,14 +187,15 @@ def hutchinson_trace(v: Tensor, z: Tensor, probe: Tensor, *, create_graph: bool 
     check.shapes_match(("z", "probe"), (z, check.tensor("probe", probe, dims="N D")))
     _field_at("v", v, z)
     check.boolean("create_graph", create_graph)
-    # --8<-- [start:hutchinson]
     if probe.shape != z.shape:
         raise ValueError(
             f"probe must have the shape of z {tuple(z.shape)}, got {tuple(probe.shape)}"
         )
     (vjp,) = torch.autograd.grad(v, z, probe, create_graph=create_graph)  # r^T J, shape (N, D)
     return (vjp * probe).sum(-1)  # r^T J r, shape (N,)
-    # --8<-- [end:hutchinson]
+
+
+# --8<-- [end:hutchinson]
 
 
 def divergence(
@@ -308,6 +310,7 @@ def odeint(
     return torch.stack(path)
 
 
+# --8<-- [start:cnf]
 def cnf_log_prob(
     velocity: Velocity,
     x: Tensor,
@@ -358,7 +361,6 @@ def cnf_log_prob(
     def field(z: Tensor, t: float) -> tuple[Tensor, Tensor]:
         return divergence(velocity, z, t, method=method, probe=probe)
 
-    # --8<-- [start:cnf]
     h = 1.0 / steps
     z, ell = x.detach(), torch.zeros(x.shape[0], dtype=x.dtype)
     for k in range(steps):  # RK4 on the pair (z, ell)
@@ -370,4 +372,6 @@ def cnf_log_prob(
         z = z + h / 6 * (v1 + 2 * v2 + 2 * v3 + v4)
         ell = ell + h / 6 * (d1 + 2 * d2 + 2 * d3 + d4)
     return normal_log_prob(z) + ell  # log N(z(1)) + integral of tr(dv/dz) dt
-    # --8<-- [end:cnf]
+
+
+# --8<-- [end:cnf]

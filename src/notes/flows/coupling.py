@@ -175,6 +175,7 @@ class _MaskedCoupling(Bijection):
         self.net = mlp(dim, self.outputs_per_feature * dim, hidden, generator=generator)
 
 
+# --8<-- [start:additive]
 class AdditiveCoupling(_MaskedCoupling):
     r"""NICE's additive coupling: $y = x + (1 - m) \odot t(m \odot x)$, with $\log|\det J| = 0$.
 
@@ -208,7 +209,6 @@ class AdditiveCoupling(_MaskedCoupling):
 
     outputs_per_feature = 1  # t
 
-    # --8<-- [start:additive]
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Return `(x + (1 - m) * t(m * x), 0)`."""
         self._check(x)
@@ -221,9 +221,11 @@ class AdditiveCoupling(_MaskedCoupling):
         x: Tensor = y - self.complement * self.net(y * self.mask)
         return x
 
-    # --8<-- [end:additive]
+
+# --8<-- [end:additive]
 
 
+# --8<-- [start:affine]
 class AffineCoupling(_MaskedCoupling):
     r"""RealNVP's affine coupling, with log-scale $s = \tanh(\cdot)$ bounded in $(-1, 1)$.
 
@@ -255,7 +257,6 @@ class AffineCoupling(_MaskedCoupling):
 
     outputs_per_feature = 2  # (s, t)
 
-    # --8<-- [start:affine]
     def _scale_shift(self, kept: Tensor) -> tuple[Tensor, Tensor]:
         s, t = self.net(kept).chunk(2, dim=-1)  # (*, D) each
         return torch.tanh(s) * self.complement, t * self.complement  # zero on the kept part
@@ -273,4 +274,5 @@ class AffineCoupling(_MaskedCoupling):
         s, t = self._scale_shift(y * self.mask)  # m ⊙ y = m ⊙ x, so the same s and t
         return (y - t) * torch.exp(-s)  # the kept part comes back unchanged: t = 0, s = 0 there
 
-    # --8<-- [end:affine]
+
+# --8<-- [end:affine]

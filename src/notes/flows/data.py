@@ -26,6 +26,7 @@ __all__ = [
     "eight_gaussians",
     "eight_gaussians_log_prob",
     "load_digits",
+    "local_maxima",
     "train_test_split",
     "two_moons",
     "two_moons_log_prob",
@@ -340,3 +341,45 @@ def train_test_split(
         )
     order = torch.randperm(x.shape[0], generator=generator)
     return x[order[n_test:]], x[order[:n_test]]
+
+
+def local_maxima(values: object, *, floor: float = 1e-3) -> int:
+    r"""Count the strict local maxima of a function sampled on a grid: the modes of a density.
+
+    $$ \#\bigl\{(i, j) : v_{ij} > v_{kl} \text{ for the 8 neighbours } (k, l),\
+    v_{ij} \ge \text{floor} \cdot \max v \bigr\} $$
+
+    Points on the border of the grid are never counted (they have no full neighbourhood), and
+    neither are maxima below `floor` times the largest value, where a density is flat to
+    rounding and ties make spurious maxima.
+
+    Args:
+        values: the function on a grid, shape `(H, W)`, finite.
+        floor: relative threshold in $[0, 1)$.
+
+    Returns:
+        The number of local maxima.
+
+    Examples:
+        >>> x = torch.linspace(-3, 3, 61)
+        >>> bumps = (-(x[:, None] ** 2) - (x[None, :] - 1.5) ** 2).exp() + (
+        ...     -(x[:, None] ** 2) - (x[None, :] + 1.5) ** 2).exp()
+        >>> local_maxima(bumps)
+        2
+
+    References:
+        [Training page](../flows/training.md#nice-is-unimodal).
+    """
+    if not isinstance(values, Tensor) or values.dim() != 2 or min(values.shape) < 3:
+        raise ValueError(f"values must be a tensor of shape (H, W) with H, W >= 3, got {values!r}")
+    if not 0 <= floor < 1:
+        raise ValueError(f"floor must be in [0, 1), got {floor!r}")
+    v = values.double()
+    centre = v[1:-1, 1:-1]
+    peak = torch.ones_like(centre, dtype=torch.bool)
+    for di in (-1, 0, 1):
+        for dj in (-1, 0, 1):
+            if di or dj:
+                h, w = v.shape
+                peak &= centre > v[1 + di : h - 1 + di, 1 + dj : w - 1 + dj]
+    return int((peak & (centre >= floor * v.max())).sum())

@@ -14,6 +14,7 @@ from notes.flows.transforms import Bijection
 __all__ = ["ActNorm", "InvertibleLinear"]
 
 
+# --8<-- [start:actnorm]
 class ActNorm(Bijection):
     r"""Per-feature affine normalisation, $y = (x - \mu) \odot e^{-\log\sigma}$.
 
@@ -62,7 +63,6 @@ class ActNorm(Bijection):
         self.log_scale = nn.Parameter(sigma.detach().log().to(dtype))  # log sigma, shape (D,)
         self.initialized = loc is not None or scale is not None
 
-    # --8<-- [start:actnorm]
     @torch.no_grad()
     def initialize(self, x: Tensor) -> None:
         """Set $\\mu$ and $\\log\\sigma$ from a batch `x` of shape `(*, D)` with >= 2 rows."""
@@ -94,7 +94,8 @@ class ActNorm(Bijection):
         self._check(y, "y")
         return y * self.log_scale.exp() + self.loc
 
-    # --8<-- [end:actnorm]
+
+# --8<-- [end:actnorm]
 
 
 def random_rotation(dim: int, *, generator: torch.Generator | None = None) -> Tensor:
@@ -126,6 +127,7 @@ def random_rotation(dim: int, *, generator: torch.Generator | None = None) -> Te
     return rotation.float()
 
 
+# --8<-- [start:lu]
 class InvertibleLinear(Bijection):
     r"""Glow's invertible 1x1 convolution as a linear map $y = W x$ with $W = P L (U + \operatorname{diag} s)$.
 
@@ -186,7 +188,6 @@ class InvertibleLinear(Bijection):
         self.upper = nn.Parameter(torch.triu(upper, 1).to(dtype))  # strict part of U
         self.log_abs_s = nn.Parameter(diagonal.abs().log().to(dtype))  # log|s|
 
-    # --8<-- [start:lu]
     def _factors(self) -> tuple[Tensor, Tensor]:
         eye = torch.eye(self.dim, dtype=self.lower.dtype)
         lower = torch.tril(self.lower, -1) + eye  # L, unit diagonal
@@ -214,7 +215,8 @@ class InvertibleLinear(Bijection):
         out: Tensor = x.reshape(y.shape)
         return out
 
-    # --8<-- [end:lu]
+
+# --8<-- [end:lu]
 
 
 def _vector(value: object, dim: int, name: str) -> Tensor:

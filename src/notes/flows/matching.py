@@ -38,6 +38,7 @@ __all__ = [
 Velocity = Callable[[Tensor, Tensor], Tensor]
 
 
+# --8<-- [start:path]
 def straight_path(x0: Tensor, eps: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
     r"""The point $x_t = (1 - t) x_0 + t \varepsilon$ and its velocity $\varepsilon - x_0$.
 
@@ -64,12 +65,14 @@ def straight_path(x0: Tensor, eps: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
     check.shapes_match(("x0", "eps"), (x0, check.tensor("eps", eps, dims="N D")))
     check.tensor("t", t, dims="N", sizes={"N": x0.shape[0]})
     check.within("t", t, ge=0, le=1)
-    # --8<-- [start:path]
     tt = t.unsqueeze(-1)  # (N, 1)
     return (1 - tt) * x0 + tt * eps, eps - x0  # x_t and its velocity
-    # --8<-- [end:path]
 
 
+# --8<-- [end:path]
+
+
+# --8<-- [start:loss]
 def flow_matching_loss(velocity: Velocity, x0: Tensor, eps: Tensor, t: Tensor) -> Tensor:
     r"""The flow-matching loss: mean squared error between the field and the straight path's velocity.
 
@@ -95,10 +98,11 @@ def flow_matching_loss(velocity: Velocity, x0: Tensor, eps: Tensor, t: Tensor) -
         [Derivation](../flows/continuous.md#flow-matching).
     """
     velocity = check.shape_preserving("velocity", velocity)  # v(x_t, t) must have x_t's shape
-    # --8<-- [start:loss]
     xt, u = straight_path(x0, eps, t)
     return ((velocity(xt, t) - u) ** 2).sum(-1).mean()  # mean over the batch of |v - u|^2
-    # --8<-- [end:loss]
+
+
+# --8<-- [end:loss]
 
 
 def sample_time(

@@ -17,13 +17,14 @@ See the [derivation](../flows/training.md#maximum-likelihood).
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
+import math
+from typing import TYPE_CHECKING, Literal
 
 import torch
 from torch import Tensor
 
 from notes import _validate as check
-from notes._validate import positive_int
+from notes._validate import choice, positive_int
 from notes.flows.data import dequantize
 from notes.flows.distributions import Flow
 
@@ -143,6 +144,7 @@ def fit(
     batch_size: int = 256,
     lr: float = 1e-3,
     levels: int | None = None,
+    schedule: Literal["constant", "cosine"] = "constant",
     generator: torch.Generator | None = None,
     threads: int | None = 1,
 ) -> Tensor:
@@ -154,6 +156,9 @@ def fit(
     `batch_size >= N` every step uses the full data set. With `levels` set, `x` holds
     integers in $\{0, \dots, Q - 1\}$ and every minibatch is dequantised afresh by
     [`dequantize`][notes.flows.data.dequantize], so the model never sees the same noise twice.
+    With `schedule="cosine"` the learning rate decays from `lr` to 0 along a half cosine,
+    $\eta_i = \tfrac12 \eta\,(1 + \cos(\pi i / S))$ (SGDR without restarts), so the last
+    steps average out the minibatch noise instead of jumping around the optimum.
 
     Args:
         flow: the model, trained in place.
@@ -162,6 +167,7 @@ def fit(
         batch_size: minibatch size $B \\ge 1$.
         lr: Adam's learning rate.
         levels: $Q$, to dequantise integer data at every step (None: use `x` as it is).
+        schedule: `"constant"` or `"cosine"` learning rate.
         generator: source of the minibatch indices (and of the dequantisation noise).
         threads: CPU threads during the loop (None: leave torch's setting).
 
@@ -179,7 +185,8 @@ def fit(
 
     References:
         Adam: A Method for Stochastic Optimization, D. P. Kingma, J. Ba, 2015,
-        <https://arxiv.org/abs/1412.6980>.
+        <https://arxiv.org/abs/1412.6980>. SGDR: Stochastic Gradient Descent with Warm
+        Restarts, I. Loshchilov, F. Hutter, 2017, <https://arxiv.org/abs/1608.03983>.
         [Derivation](../flows/training.md#maximum-likelihood).
     """
     flow = check.instance("flow", flow, Flow)
@@ -194,12 +201,15 @@ def fit(
     if threads is not None:
         positive_int("threads", threads)
     check.generator("generator", generator)
+    choice("schedule", schedule, ("constant", "cosine"))
     n = x.shape[0]
     optimizer = make_optimizer(flow, lr)
     losses = torch.empty(steps)
     flow.train()
     with num_threads(threads):
         for i in range(steps):
+            if schedule == "cosine":  # eta_i = eta (1 + cos(pi i / S)) / 2
+                optimizer.param_groups[0]["lr"] = 0.5 * lr * (1 + math.cos(math.pi * i / steps))
             if batch_size >= n:
                 batch = x
             else:

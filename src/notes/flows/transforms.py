@@ -154,6 +154,7 @@ class BijectionTransform(Transform):
         return self.bijection.call_and_ladj(x)
 
 
+# --8<-- [start:chain]
 class Chain(Bijection):
     r"""The composition $f = f_K \circ \dots \circ f_1$: log-determinants add.
 
@@ -194,7 +195,6 @@ class Chain(Bijection):
         super().__init__(layers[0].dim)
         self.layers = nn.ModuleList(layers)
 
-    # --8<-- [start:chain]
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Apply $f_1, \\dots, f_K$ in turn and add their log-determinants."""
         self._check(x)
@@ -211,7 +211,8 @@ class Chain(Bijection):
             y = cast("Bijection", layer).inverse(y)
         return y
 
-    # --8<-- [end:chain]
+
+# --8<-- [end:chain]
 
 
 class Permutation(Bijection):
