@@ -369,7 +369,8 @@ def fit_exponent(depths: Sequence[int], values: Sequence[float]) -> float:
         >>> fit_exponent([1, 4, 16], [2.0, 4.0, 8.0])
         0.5
     """
-    for name, seq in (("depths", depths), ("values", values)):
+    pairs: tuple[tuple[str, object], ...] = (("depths", depths), ("values", values))
+    for name, seq in pairs:
         if isinstance(seq, str | torch.Tensor) or not isinstance(seq, Sequence):
             raise TypeError(f"{name} must be a sequence of numbers, got {seq!r}")
     if len(depths) != len(values) or len(set(depths)) < 2:
