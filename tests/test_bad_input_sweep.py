@@ -910,6 +910,12 @@ ALLOWED: dict[str, dict[str, set[str]]] = {
     "notes.checks.standard_error": {"samples": {"int-dtype"}},
     "notes.checks.mean": {"samples": {"int-dtype"}},
     "notes.checks.assert_mean": {"samples": {"int-dtype"}},
+    # activations act entry by entry on a tensor of any shape; the ELU's alpha is any value
+    # >= 0 (the "range" values are those of the Logit's alpha, whose 0.5 is valid here)
+    "notes.activations.activation": {"x": {"rank"}},
+    "notes.activations.derivative": {"x": {"rank"}},
+    "notes.activations.scaled_elu": {"x": {"rank"}, "alpha": {"range"}},
+    "notes.activations.scaled_elu_moments": {"alpha": {"range"}},
     # the log-density of a point may be -inf; bits per dim of it is inf
     "notes.flows.bits_per_dim": {},
 }
