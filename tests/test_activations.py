@@ -318,19 +318,19 @@ BAD_INPUTS: list[tuple[Callable[[], object], type[Exception], str]] = [
     (
         lambda: glu_ffn(torch.ones(2, 3), torch.ones(4, 5), torch.ones(3, 5), torch.ones(5, 3)),
         ValueError,
-        "w must have d = 3",
+        "x and w must share d",
     ),
     (
         lambda: glu_ffn(torch.ones(2, 3), torch.ones(3, 5), torch.ones(3, 4), torch.ones(5, 3)),
         ValueError,
-        "v must have h = 5",
+        "w and v must have one shape (d, h), got (3, 5) and (3, 4)",
     ),
     (
         lambda: glu_ffn(
             torch.ones(2, 3), torch.ones(3, 5), torch.ones(3, 5), torch.ones(5, 3), "mish"
         ),
         ValueError,
-        "name must be one of",
+        "gate must be one of",
     ),
 ]
 
