@@ -916,6 +916,12 @@ ALLOWED: dict[str, dict[str, set[str]]] = {
     "notes.activations.derivative": {"x": {"rank"}},
     "notes.activations.scaled_elu": {"x": {"rank"}, "alpha": {"range"}},
     "notes.activations.scaled_elu_moments": {"alpha": {"range"}},
+    # the values have their own width d_v; elu + 1 acts entry by entry on any shape
+    "notes.linear_attention.linear_attention": {"v": {"wider"}},
+    "notes.linear_attention.causal_linear_attention": {"v": {"wider"}},
+    "notes.linear_attention.squared_relu_attention": {"v": {"wider"}},
+    "notes.linear_attention.mixed_chunk_attention": {"v": {"wider"}},
+    "notes.linear_attention.elu_plus_one": {"x": {"rank"}},
     # the log-density of a point may be -inf; bits per dim of it is inf
     "notes.flows.bits_per_dim": {},
 }

@@ -27,12 +27,13 @@ import gc
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import NamedTuple
+from typing import NamedTuple, Self
 
 import torch
 import torch.nn.functional as F
 
 from notes._validate import (
+    agree,
     boolean,
     causal_mask,
     choice,
@@ -42,8 +43,10 @@ from notes._validate import (
     positive_int,
     real,
     same_dtype,
+    shape,
     tensor,
 )
+from notes._validate import dtype as check_dtype
 from notes._validate import (
     generator as check_generator,
 )
@@ -188,6 +191,7 @@ def linear_attention(
         A. Katharopoulos, A. Vyas, N. Pappas, F. Fleuret, "Transformers are RNNs", 2020,
         https://arxiv.org/abs/2006.16236. [derivation](../linear-attention.md#linear)
     """
+    tensor("v", v)
     _qkv(q, k, v)
     choice("order", order, ["right", "left"])
     if mask is not None and order != "left":
@@ -286,11 +290,13 @@ def causal_linear_attention(
         A. Katharopoulos et al., "Transformers are RNNs", 2020,
         https://arxiv.org/abs/2006.16236. [derivation](../linear-attention.md#causal)
     """
+    tensor("v", v)
     _qkv(q, k, v)
     t = q.shape[-2]
     if k.shape[-2] != t:
         raise ValueError(
-            f"the causal form needs as many queries as keys, got {t} and {k.shape[-2]}"
+            f"q and k must have as many rows: the causal form needs as many queries as keys, "
+            f"got {t} and {k.shape[-2]}"
         )
     if mask is not None:
         causal_mask("mask", mask, t)
@@ -350,6 +356,7 @@ def gaussian_projection(
     r, d = positive_int("r", r), positive_int("d", d)
     boolean("orthogonal", orthogonal)
     check_generator("generator", generator)
+    shape("batch", batch), check_dtype("dtype", dtype)
     batch = tuple(positive_int(f"batch[{i}]", b) for i, b in enumerate(batch))
     if not orthogonal:
         return torch.randn(*batch, r, d, generator=generator, dtype=dtype)  # (*batch, r, d)
@@ -389,7 +396,8 @@ def positive_random_features(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         K. Choromanski et al., "Rethinking Attention with Performers", 2021,
         https://arxiv.org/abs/2009.14794. [derivation](../linear-attention.md#random-features)
     """
-    tensor("x", x, dims="* T D")
+    tensor("x", x, dims="* T D"), tensor("w", w, dims="* R D")
+    agree(("x", "w"), (x.shape[-1], w.shape[-1]), "the last dimension D")
     tensor("w", w, dims="* R D", sizes={"D": x.shape[-1]})
     same_dtype("w", w, x.dtype, "x")
     # No max subtraction: this page keeps |x| small; Performer subtracts a max for stability.
@@ -421,7 +429,8 @@ def trigonometric_random_features(x: torch.Tensor, w: torch.Tensor) -> torch.Ten
         A. Rahimi, B. Recht, "Random Features for Large-Scale Kernel Machines", 2007.
         [derivation](../linear-attention.md#random-features)
     """
-    tensor("x", x, dims="* T D")
+    tensor("x", x, dims="* T D"), tensor("w", w, dims="* R D")
+    agree(("x", "w"), (x.shape[-1], w.shape[-1]), "the last dimension D")
     tensor("w", w, dims="* R D", sizes={"D": x.shape[-1]})
     same_dtype("w", w, x.dtype, "x")
     proj = x @ w.transpose(-2, -1)  # (*, T, r)
@@ -459,7 +468,8 @@ def softmax_kernel_variance(
         K. Choromanski et al., "Rethinking Attention with Performers", 2021, Lemmas 1 and 2,
         https://arxiv.org/abs/2009.14794. [derivation](../linear-attention.md#random-features)
     """
-    tensor("x", x, dims="* D")
+    tensor("x", x, dims="* D"), tensor("y", y, dims="* D")
+    agree(("x", "y"), (x.shape[-1], y.shape[-1]), "the last dimension D")
     tensor("y", y, dims="* D", sizes={"D": x.shape[-1]})
     r = positive_int("r", r)
     choice("features", features, ["positive", "trigonometric"])
@@ -491,7 +501,7 @@ def random_feature_map(w: torch.Tensor, *, scale: float | None = None) -> Featur
         K. Choromanski et al., "Rethinking Attention with Performers", 2021,
         https://arxiv.org/abs/2009.14794. [derivation](../linear-attention.md#random-features)
     """
-    tensor("w", w, dims="R D")
+    tensor("w", w, dims="R D", min_sizes={"R": 1})
     c = 1.0 / math.sqrt(w.shape[-1]) if scale is None else real("scale", scale, gt=0)
     root = math.sqrt(c)
 
@@ -530,6 +540,7 @@ def squared_relu_attention(
         W. Hua, Z. Dai, H. Liu, Q. Le, "Transformer Quality in Linear Time", 2022,
         https://arxiv.org/abs/2202.10447. [derivation](../linear-attention.md#gau)
     """
+    tensor("v", v)
     _qkv(q, k, v)
     a = torch.relu(q @ k.transpose(-2, -1) / k.shape[-2]) ** 2  # (*, T_q, T_k)
     if mask is not None:
@@ -538,8 +549,20 @@ def squared_relu_attention(
     return a @ v
 
 
-class GAUParameters(NamedTuple):
+class _GAUFields(NamedTuple):
+    w_u: torch.Tensor
+    w_v: torch.Tensor
+    w_z: torch.Tensor
+    gamma: torch.Tensor
+    beta: torch.Tensor
+    w_o: torch.Tensor
+
+
+class GAUParameters(_GAUFields):
     r"""The weights of one gated attention unit (shapes for width $d$, expansion $e$, key size $s$).
+
+    The constructor checks that each is a finite floating 2-D tensor with at least one entry, of
+    one dtype, and that the shapes agree; `gated_attention_unit` checks them against its input.
 
     Attributes:
         w_u: gate projection, `(d, e)`.
@@ -550,12 +573,36 @@ class GAUParameters(NamedTuple):
         w_o: output projection, `(e, d)`.
     """
 
-    w_u: torch.Tensor
-    w_v: torch.Tensor
-    w_z: torch.Tensor
-    gamma: torch.Tensor
-    beta: torch.Tensor
-    w_o: torch.Tensor
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        w_u: torch.Tensor,
+        w_v: torch.Tensor,
+        w_z: torch.Tensor,
+        gamma: torch.Tensor,
+        beta: torch.Tensor,
+        w_o: torch.Tensor,
+    ) -> Self:
+        p = super().__new__(cls, w_u, w_v, w_z, gamma, beta, w_o)
+        for name, w in zip(p._fields, p, strict=True):
+            tensor(name, w, dims="A B", min_numel=1)
+            same_dtype(name, w, w_u.dtype, "w_u")
+        d, e = w_u.shape
+        for (a, b), (m, n), what in (
+            (("w_u", "w_v"), (w_u.shape, w_v.shape), "their shape (d, e)"),
+            (("w_u", "w_z"), (d, w_z.shape[0]), "their rows d"),
+            (("w_z", "gamma"), (w_z.shape[1], gamma.shape[1]), "their columns s"),
+            (("gamma", "beta"), (gamma.shape, beta.shape), "their shape (4, s)"),
+            (("w_u", "w_o"), (e, w_o.shape[0]), "e (the rows of w_o)"),
+            (("w_u", "w_o"), (d, w_o.shape[1]), "d (the columns of w_o)"),
+        ):
+            if m != n:
+                raise ValueError(
+                    f"{a} and {b} must agree on {what}, got {tuple(m) if isinstance(m, torch.Size) else m} and {tuple(n) if isinstance(n, torch.Size) else n}"
+                )
+        tensor("gamma", gamma, dims="4 S")
+        return p
 
 
 def init_gau(
@@ -590,7 +637,7 @@ def init_gau(
     d = positive_int("d", d)
     e = 2 * d if e is None else positive_int("e", e)
     s = positive_int("s", s)
-    check_generator("generator", generator)
+    check_generator("generator", generator), check_dtype("dtype", dtype)
 
     def draw(*shape: int) -> torch.Tensor:
         return torch.randn(*shape, generator=generator, dtype=dtype)
@@ -679,7 +726,8 @@ def _chunk_args(
         assert isinstance(t, torch.Tensor)
         if t.shape[-2:] != q.shape[-2:]:
             raise ValueError(
-                f"{name} must have the shape (n, s) of q, {tuple(q.shape[-2:])}, got {tuple(t.shape)}"
+                f"q and {name} must agree: {name} must have the shape (n, s) of q, "
+                f"{tuple(q.shape[-2:])}, got {tuple(t.shape)}"
             )
         same_dtype(name, t, q.dtype, "q")
     tensor("v", v, dims="* N E", sizes={"N": q.shape[-2]})
@@ -790,6 +838,7 @@ def mixed_chunk_weights(
     References:
         [derivation](../linear-attention.md#gau)
     """
+    tensor("q", q, dims="* N S")
     v = q[..., :1]  # a stand-in for the values' shape check
     c = _chunk_args(q, k, q_lin, k_lin, v, chunk, causal)
     n = q.shape[-2]
@@ -847,6 +896,8 @@ def interleaved_times(
     References:
         [cost](../linear-attention.md#cost)
     """
+    if not isinstance(steps, Mapping):
+        raise TypeError(f"steps must be a mapping of names to callables, got {steps!r}")
     rounds, threads = positive_int("rounds", rounds), positive_int("threads", threads)
     names = list(steps)
     for name in names:
@@ -887,7 +938,8 @@ def growth_exponent(n: torch.Tensor, t: torch.Tensor) -> tuple[float, float]:
     References:
         [cost](../linear-attention.md#cost)
     """
-    tensor("n", n, dims="M", min_numel=3)
+    tensor("n", n, dims="M", min_numel=3), tensor("t", t, dims="M")
+    agree(("n", "t"), (n.shape[0], t.shape[0]), "the number of sizes M")
     tensor("t", t, dims="M", sizes={"M": n.shape[0]})
     nonnegative("n", n, "sizes are positive")
     nonnegative("t", t, "costs are positive")
@@ -926,6 +978,9 @@ def crossover(n: torch.Tensor, t_a: torch.Tensor, t_b: torch.Tensor) -> float:
     """
     tensor("n", n, dims="M", min_numel=2)
     for name, t in (("t_a", t_a), ("t_b", t_b)):
+        agree(
+            ("n", name), (n.shape[0], tensor(name, t, dims="M").shape[0]), "the number of sizes M"
+        )
         tensor(name, t, dims="M", sizes={"M": n.shape[0]})
         nonnegative(name, t, "costs are positive")
     x, y = n.double().log(), (t_a / t_b).double().log()
