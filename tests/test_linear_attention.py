@@ -505,6 +505,8 @@ def test_bad_gau_arguments_are_refused() -> None:
         TypeError, match=_msg("params.w_u has dtype torch.float64 but x has dtype torch.float32")
     ):
         gated_attention_unit(x.float(), p)
+    with pytest.raises(ValueError, match=_msg("w_z and gamma must agree on their columns s")):
+        GAUParameters(*p[:3], torch.zeros(4, 3, dtype=F64), *p[4:])
     bad = p._replace(gamma=p.gamma[:3])  # past the constructor: the unit checks again
     with pytest.raises(ValueError, match=_msg("params.gamma must have A = 4")):
         gated_attention_unit(x, bad)
