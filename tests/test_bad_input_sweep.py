@@ -922,6 +922,28 @@ ALLOWED: dict[str, dict[str, set[str]]] = {
     "notes.linear_attention.squared_relu_attention": {"v": {"wider"}},
     "notes.linear_attention.mixed_chunk_attention": {"v": {"wider"}},
     "notes.linear_attention.elu_plus_one": {"x": {"rank"}},
+    # schedule maps act entry by entry on a tensor of any shape
+    "notes.diffusion.snr": {"abar": {"rank"}},
+    "notes.diffusion.ddpm_to_edm": {"abar": {"rank"}},
+    "notes.diffusion.flow_to_edm": {"t": {"rank"}},
+    "notes.diffusion.edm_to_flow": {"sigma": {"rank"}},
+    "notes.diffusion.precondition": {"sigma": {"rank"}},
+    "notes.diffusion.eps_to_score": {"eps": {"rank"}},
+    "notes.diffusion.score_to_eps": {"score": {"rank"}},
+    # sigma = 0 is the clean data (the default); any guidance scale is valid (0 unconditional,
+    # 1 conditional, > 1 guided, < 0 steered away)
+    **{
+        f"notes.diffusion.GaussianMixture.{m}": {"sigma": {"zero"}}
+        for m in ("noised", "log_prob", "class_log_prob", "responsibilities", "score", "denoise")
+    },
+    "notes.diffusion.classifier_free_guidance": {"scale": {"zero", "negative"}},
+    "notes.diffusion.classifier_guidance": {"scale": {"zero", "negative"}},
+    # the data dimension D and the length T of the schedule are free
+    "notes.diffusion.simulate_chain": {"x0": {"wider"}, "betas": {"wider"}},
+    "notes.diffusion.posterior": {"betas": {"wider"}},
+    "notes.diffusion.ddim_sample": {"abar": {"wider"}, "x": {"wider"}},
+    "notes.diffusion.ddpm_sample": {"abar": {"wider"}, "x": {"wider"}},
+    "notes.diffusion.ode_sample": {"x": {"wider"}},
     # the log-density of a point may be -inf; bits per dim of it is inf
     "notes.flows.bits_per_dim": {},
 }

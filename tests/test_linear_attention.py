@@ -551,7 +551,9 @@ def test_bad_random_feature_arguments_are_refused() -> None:
         softmax_kernel_variance(y, y, 2, features="cos")
     with pytest.raises(ValueError, match=_msg("r must be an int >= 1, got 0")):
         softmax_kernel_variance(y, y, 0)
-    with pytest.raises(ValueError, match=_msg("x and y must agree on the last dimension D, got 4 and 3")):
+    with pytest.raises(
+        ValueError, match=_msg("x and y must agree on the last dimension D, got 4 and 3")
+    ):
         softmax_kernel_variance(y, y[:3], 1)
 
 
