@@ -11,6 +11,7 @@ noise level. Labelled components give conditional scores for guidance.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Self
 
 import torch
 from torch import Tensor
@@ -43,11 +44,21 @@ class GaussianMixture:
         instance("labels", self.labels, Tensor)
         _check_fields(self.weights, self.means, self.covs, self.labels)
 
+    @classmethod
+    def _derived(cls, weights: Tensor, means: Tensor, covs: Tensor, labels: Tensor) -> Self:
+        # a mixture made from a checked one (noised, conditioned) obeys the rules: no re-check
+        m = object.__new__(cls)
+        for name, value in zip(
+            ("weights", "means", "covs", "labels"), (weights, means, covs, labels), strict=True
+        ):
+            object.__setattr__(m, name, value)
+        return m
+
     def noised(self, s: float = 1.0, sigma: float = 0.0) -> GaussianMixture:
         r"""The law of $x = s(x_0 + \sigma\varepsilon)$: means $s\mu_k$, covariances $s^2(C_k + \sigma^2 I)$."""
         s, sigma = real("s", s, gt=0), real("sigma", sigma, ge=0)
         eye = torch.eye(self.means.shape[1], dtype=self.covs.dtype)
-        return GaussianMixture(
+        return GaussianMixture._derived(
             self.weights, s * self.means, s**2 * (self.covs + sigma**2 * eye), self.labels
         )
 
@@ -124,7 +135,9 @@ class GaussianMixture:
                 f"label must be one of {sorted(set(self.labels.tolist()))}, got {label}"
             )
         w = self.weights[keep]
-        return GaussianMixture(w / w.sum(), self.means[keep], self.covs[keep], self.labels[keep])
+        return GaussianMixture._derived(
+            w / w.sum(), self.means[keep], self.covs[keep], self.labels[keep]
+        )
 
     def sample(self, n: int, *, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
         """Draw `n` points and their labels: shapes `(n, D)` and `(n,)`."""
