@@ -575,3 +575,19 @@ def test_bad_cost_arguments_are_refused() -> None:
         interleaved_times({"a": lambda: None}, rounds=0)
     with pytest.raises(ValueError, match=_msg("threads must be an int >= 1, got 0")):
         interleaved_times({"a": lambda: None}, threads=0)
+
+
+def test_arguments_of_the_wrong_kind_are_refused_by_name() -> None:
+    q = torch.zeros(4, 2, dtype=F64)
+    with pytest.raises(TypeError, match=_msg("v must be a torch.Tensor, got NoneType")):
+        linear_attention(q, q, None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=_msg("batch must be a tuple of ints >= 0, got 3")):
+        gaussian_projection(2, 2, batch=3)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=_msg("dtype must be a torch.dtype, got None")):
+        init_gau(4, dtype=None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=_msg("steps must be a mapping of names to callables")):
+        interleaved_times(None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=_msg("w must have R >= 1")):
+        random_feature_map(torch.zeros(0, 2))
+    with pytest.raises(ValueError, match=_msg("q and k_lin must agree")):
+        mixed_chunk_weights(q, q, q, q[:2], chunk=2)
