@@ -302,6 +302,11 @@ BAD_INPUTS: list[tuple[Callable[[], object], type[Exception], str]] = [
     (lambda: second_moment_map("relu", 1.0, gain=0.0), ValueError, "gain must be > 0"),
     (lambda: gradient_factor("relu", float("nan")), ValueError, "nu must be finite"),
     (lambda: gaussian_expectation(3.0), TypeError, "f must be callable"),
+    (
+        lambda: gaussian_expectation(lambda _s: torch.tensor(1.0)),
+        ValueError,
+        "f must return a tensor of shape (4001,), got ()",
+    ),
     (lambda: selu_constants(second_moment=0.0), ValueError, "second_moment must be > 0"),
     (lambda: selu_constants(steps=0), ValueError, "steps must be an int >= 1"),
     (lambda: selu_constants(mean=5.0), ValueError, "no solution"),
@@ -318,19 +323,19 @@ BAD_INPUTS: list[tuple[Callable[[], object], type[Exception], str]] = [
     (
         lambda: glu_ffn(torch.ones(2, 3), torch.ones(4, 5), torch.ones(3, 5), torch.ones(5, 3)),
         ValueError,
-        "w must have d = 3",
+        "x and w must share d",
     ),
     (
         lambda: glu_ffn(torch.ones(2, 3), torch.ones(3, 5), torch.ones(3, 4), torch.ones(5, 3)),
         ValueError,
-        "v must have h = 5",
+        "w and v must have one shape (d, h), got (3, 5) and (3, 4)",
     ),
     (
         lambda: glu_ffn(
             torch.ones(2, 3), torch.ones(3, 5), torch.ones(3, 5), torch.ones(5, 3), "mish"
         ),
         ValueError,
-        "name must be one of",
+        "gate must be one of",
     ),
 ]
 

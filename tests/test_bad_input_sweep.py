@@ -60,7 +60,7 @@ import torch
 from torch import nn
 
 import notes
-from notes import attention, checks, flows, plotting
+from notes import attention, checks, diffusion, flows, linear_attention, plotting, receptive_field
 
 # --- discovery -----------------------------------------------------------------------------------
 
@@ -445,6 +445,402 @@ for _name in layers():
     VALID[f"notes.flows.{_name}.inverse"] = lambda m=_make: {"self": m(), "y": x2()}
     VALID[f"notes.flows.{_name}.as_transform"] = lambda m=_make: {"self": m()}
 
+# --- notes.activations, notes.receptive_field, notes.linear_attention, notes.diffusion ---------
+
+
+def abar8() -> torch.Tensor:
+    """A float64 schedule of 8 steps."""
+    return diffusion.alpha_bar(diffusion.linear_betas(8, 1e-3, 0.2).double())
+
+
+def mixture2() -> Any:
+    return diffusion.mixture(
+        f64(0.5, 0.5),
+        f64(-1.0, 1.0).unsqueeze(1),
+        torch.full((2, 1, 1), 0.25, dtype=torch.float64),
+        torch.tensor([0, 1]),
+    )
+
+
+def denoiser2() -> Any:
+    return diffusion.Denoiser(2, 8, "eps", abar8().float(), hidden=4, generator=gen())
+
+
+def zero_eps(x: torch.Tensor, _t: object) -> torch.Tensor:
+    return torch.zeros_like(x)
+
+
+def edm_denoiser(x: torch.Tensor, sigma: object) -> torch.Tensor:
+    return x / (1 + torch.as_tensor(sigma, dtype=x.dtype) ** 2)
+
+
+def vp_score(x: torch.Tensor, _t: object) -> torch.Tensor:
+    return -x
+
+
+def r64(*shape: int, seed: int = 0) -> torch.Tensor:
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+def stack3() -> list[Any]:
+    return [receptive_field.Layer(3), receptive_field.Layer(2, stride=2, pool=True)]
+
+
+def gau6() -> Any:
+    return linear_attention.init_gau(6, s=4, generator=gen())
+
+
+VALID.update(
+    {
+        # notes.activations
+        "notes.activations.activation": lambda: {"name": "swish", "x": torch.randn(4), "beta": 1.0},
+        "notes.activations.derivative": lambda: {"name": "swish", "x": torch.randn(4), "beta": 1.0},
+        "notes.activations.deep_stack": lambda: {
+            "phi": "relu",
+            "depth": 2,
+            "width": 4,
+            "gain": 2**0.5,
+            "batch": 3,
+            "nets": 2,
+            "input_mean": 0.0,
+            "input_std": 1.0,
+            "generator": gen(),
+        },
+        "notes.activations.ffn_parameter_count": lambda: {"d": 8, "hidden": 16, "gated": True},
+        "notes.activations.gain": lambda: {"name": "swish", "beta": 1.0},
+        "notes.activations.gated_hidden_width": lambda: {"d": 8, "expansion": 4},
+        "notes.activations.gaussian_expectation": lambda: {"f": torch.tanh, "nu": 1.0},
+        "notes.activations.glu_ffn": lambda: {
+            "x": torch.ones(2, 2),
+            "w": torch.zeros(2, 3),
+            "v": torch.ones(2, 3),
+            "w2": torch.ones(3, 2),
+            "gate": "swish",
+            "beta": 1.0,
+        },
+        "notes.activations.gradient_factor": lambda: {
+            "name": "swish",
+            "nu": 1.0,
+            "gain": 1.0,
+            "beta": 1.0,
+        },
+        "notes.activations.mean_field_gradients": lambda: {
+            "name": "relu",
+            "depth": 3,
+            "gain": 2**0.5,
+            "input_second_moment": 1.0,
+        },
+        "notes.activations.scaled_elu": lambda: {"x": torch.randn(4), "lam": 1.05, "alpha": 1.67},
+        "notes.activations.scaled_elu_moments": lambda: {"lam": 1.05, "alpha": 1.67, "nu": 1.0},
+        "notes.activations.second_moment_map": lambda: {
+            "name": "swish",
+            "nu": 1.0,
+            "gain": 1.0,
+            "beta": 1.0,
+        },
+        "notes.activations.selu_constants": lambda: {
+            "mean": 0.0,
+            "second_moment": 1.0,
+            "steps": 5,
+        },
+        # notes.receptive_field
+        "notes.receptive_field.Field": lambda: {"size": 4, "jump": 2, "start": 0, "centre": 1.5},
+        "notes.receptive_field.Layer": lambda: {
+            "kernel": 3,
+            "stride": 2,
+            "padding": 1,
+            "dilation": 1,
+            "pool": False,
+        },
+        "notes.receptive_field.effective_width": lambda: {"gradient": torch.tensor([1.0, 0, 1])},
+        "notes.receptive_field.field_closed_form": lambda: {"layers": stack3()},
+        "notes.receptive_field.field_top_down": lambda: {"layers": stack3()},
+        "notes.receptive_field.fit_exponent": lambda: {
+            "depths": [1, 4, 16],
+            "values": [2.0, 4.0, 8.0],
+        },
+        "notes.receptive_field.input_gradient": lambda: {
+            "layers": stack3(),
+            "n": 8,
+            "unit": 1,
+            "weights": "normal",
+            "generator": gen(),
+        },
+        "notes.receptive_field.output_sizes": lambda: {"layers": stack3(), "n": 8},
+        "notes.receptive_field.support": lambda: {"gradient": torch.tensor([0.0, 0.5, 0, 0.2])},
+        # notes.linear_attention
+        "notes.linear_attention.GAUParameters": lambda: gau6()._asdict(),
+        "notes.linear_attention.elu_plus_one": lambda: {"x": torch.randn(3, 2)},
+        "notes.linear_attention.linear_attention": lambda: {
+            "q": r64(5, 4, seed=1),
+            "k": r64(5, 4, seed=2),
+            "v": r64(5, 3, seed=3),
+            "feature_map": "elu+1",
+            "order": "left",
+        },
+        "notes.linear_attention.linear_attention_weights": lambda: {
+            "q": r64(2, 4, seed=1),
+            "k": r64(5, 4, seed=2),
+            "feature_map": "elu+1",
+        },
+        "notes.linear_attention.causal_linear_attention": lambda: {
+            "q": r64(5, 4, seed=1),
+            "k": r64(5, 4, seed=2),
+            "v": r64(5, 3, seed=3),
+            "feature_map": "elu+1",
+        },
+        "notes.linear_attention.squared_relu_attention": lambda: {
+            "q": r64(5, 4, seed=1),
+            "k": r64(5, 4, seed=2),
+            "v": r64(5, 3, seed=3),
+        },
+        "notes.linear_attention.gaussian_projection": lambda: {
+            "r": 3,
+            "d": 3,
+            "orthogonal": True,
+            "batch": (2,),
+            "generator": gen(),
+            "dtype": torch.float64,
+        },
+        "notes.linear_attention.positive_random_features": lambda: {
+            "x": r64(3, 2, seed=1),
+            "w": r64(4, 2, seed=2),
+        },
+        "notes.linear_attention.trigonometric_random_features": lambda: {
+            "x": r64(3, 2, seed=1),
+            "w": r64(4, 2, seed=2),
+        },
+        "notes.linear_attention.random_feature_map": lambda: {"w": r64(4, 2), "scale": 1.0},
+        "notes.linear_attention.softmax_kernel_variance": lambda: {
+            "x": f64(0.5, 0.0),
+            "y": f64(0.5, 0.0),
+            "r": 2,
+            "features": "positive",
+        },
+        "notes.linear_attention.init_gau": lambda: {
+            "d": 6,
+            "e": 8,
+            "s": 4,
+            "generator": gen(),
+            "dtype": torch.float64,
+        },
+        "notes.linear_attention.gated_attention_unit": lambda: {
+            "x": torch.randn(8, 6, generator=gen()),
+            "params": gau6(),
+            "causal": True,
+            "chunk": 4,
+        },
+        "notes.linear_attention.mixed_chunk_attention": lambda: {
+            "q": r64(8, 3, seed=1),
+            "k": r64(8, 3, seed=2),
+            "q_lin": r64(8, 3, seed=3),
+            "k_lin": r64(8, 3, seed=4),
+            "v": r64(8, 3, seed=5),
+            "chunk": 4,
+            "causal": True,
+        },
+        "notes.linear_attention.mixed_chunk_weights": lambda: {
+            "q": r64(8, 3, seed=1),
+            "k": r64(8, 3, seed=2),
+            "q_lin": r64(8, 3, seed=3),
+            "k_lin": r64(8, 3, seed=4),
+            "chunk": 4,
+            "causal": True,
+        },
+        "notes.linear_attention.interleaved_times": lambda: {
+            "steps": {"a": lambda: None, "b": lambda: None},
+            "rounds": 2,
+            "threads": 1,
+        },
+        "notes.linear_attention.growth_exponent": lambda: {
+            "n": torch.tensor([1.0, 2.0, 4.0, 8.0]),
+            "t": torch.tensor([3.0, 12.0, 48.0, 192.0]),
+        },
+        "notes.linear_attention.crossover": lambda: {
+            "n": torch.tensor([10.0, 100.0, 1000.0]),
+            "t_a": torch.tensor([100.0, 1e4, 1e6]),
+            "t_b": torch.tensor([500.0, 5e3, 5e4]),
+        },
+        # notes.diffusion: schedules
+        "notes.diffusion.linear_betas": lambda: {"T": 8, "beta_1": 1e-3, "beta_T": 0.2},
+        "notes.diffusion.cosine_betas": lambda: {"T": 8, "offset": 0.008, "max_beta": 0.999},
+        "notes.diffusion.alpha_bar": lambda: {"betas": f64(0.1, 0.2, 0.3)},
+        "notes.diffusion.snr": lambda: {"abar": abar8()},
+        "notes.diffusion.ddpm_to_edm": lambda: {"abar": abar8()},
+        "notes.diffusion.edm_to_ddpm": lambda: {
+            "s": (1 + f64(0.25, 1.0)) ** -0.5,
+            "sigma": f64(0.5, 1.0),
+        },
+        "notes.diffusion.flow_to_edm": lambda: {"t": f64(0.25, 0.5)},
+        "notes.diffusion.edm_to_flow": lambda: {"sigma": f64(0.5, 1.0)},
+        "notes.diffusion.edm_sigmas": lambda: {
+            "n": 3,
+            "sigma_min": 1.0,
+            "sigma_max": 9.0,
+            "rho": 7.0,
+        },
+        "notes.diffusion.timesteps": lambda: {"T": 8, "n": 4, "spacing": "leading"},
+        # notes.diffusion: forward process and conversions
+        "notes.diffusion.q_sample": lambda: {"x0": r64(3, 2), "abar_t": 0.25, "eps": r64(3, 2)},
+        "notes.diffusion.simulate_chain": lambda: {
+            "x0": torch.zeros(4, 2),
+            "betas": torch.full((3,), 0.5),
+            "t": 2,
+            "generator": gen(),
+        },
+        "notes.diffusion.posterior": lambda: {
+            "x0": r64(3, 2, seed=1),
+            "xt": r64(3, 2, seed=2),
+            "t": 1,
+            "betas": f64(0.1, 0.2, 0.3),
+        },
+        "notes.diffusion.eps_to_x0": lambda: {"xt": r64(3, 2), "eps": r64(3, 2), "abar_t": 0.25},
+        "notes.diffusion.x0_to_eps": lambda: {"xt": r64(3, 2), "x0": r64(3, 2), "abar_t": 0.25},
+        "notes.diffusion.eps_to_score": lambda: {"eps": r64(3, 2), "abar_t": 0.75},
+        "notes.diffusion.score_to_eps": lambda: {"score": r64(3, 2), "abar_t": 0.75},
+        "notes.diffusion.v_target": lambda: {"x0": r64(3, 2), "eps": r64(3, 2), "abar_t": 0.5},
+        "notes.diffusion.v_to_eps": lambda: {"xt": r64(3, 2), "v": r64(3, 2), "abar_t": 0.5},
+        "notes.diffusion.eps_to_v": lambda: {"xt": r64(3, 2), "eps": r64(3, 2), "abar_t": 0.25},
+        "notes.diffusion.tweedie": lambda: {"xt": r64(3, 2), "score": r64(3, 2), "abar_t": 0.5},
+        # notes.diffusion: the mixture testbed
+        "notes.diffusion.mixture": lambda: {
+            "weights": f64(0.5, 0.5),
+            "means": f64(-1.0, 1.0).unsqueeze(1),
+            "covs": torch.full((2, 1, 1), 0.25, dtype=torch.float64),
+            "labels": torch.tensor([0, 1]),
+        },
+        "notes.diffusion.GaussianMixture": lambda: {
+            "weights": f64(0.5, 0.5),
+            "means": f64(-1.0, 1.0).unsqueeze(1),
+            "covs": torch.full((2, 1, 1), 0.25, dtype=torch.float64),
+            "labels": torch.tensor([0, 1]),
+        },
+        "notes.diffusion.GaussianMixture.noised": lambda: {
+            "self": mixture2(),
+            "s": 0.8,
+            "sigma": 0.5,
+        },
+        "notes.diffusion.GaussianMixture.condition": lambda: {"self": mixture2(), "label": 1},
+        "notes.diffusion.GaussianMixture.sample": lambda: {
+            "self": mixture2(),
+            "n": 3,
+            "generator": gen(),
+        },
+        # notes.diffusion: samplers
+        "notes.diffusion.mixture_eps": lambda: {"m": mixture2(), "abar": abar8()},
+        "notes.diffusion.ddim_step": lambda: {
+            "x": r64(3, 2),
+            "eps": r64(3, 2, seed=1),
+            "a_t": 0.25,
+            "a_prev": 0.5,
+            "eta": 0.5,
+            "noise": r64(3, 2, seed=2),
+        },
+        "notes.diffusion.ddim_sample": lambda: {
+            "eps_model": zero_eps,
+            "abar": abar8(),
+            "ts": diffusion.timesteps(8, 3),
+            "x": r64(3, 2),
+            "eta": 0.5,
+            "generator": gen(),
+        },
+        "notes.diffusion.ddpm_sample": lambda: {
+            "eps_model": zero_eps,
+            "abar": abar8(),
+            "ts": diffusion.timesteps(8, 3),
+            "x": r64(3, 2),
+            "generator": gen(),
+        },
+        "notes.diffusion.vp_schedule": lambda: {"t": 0.5, "beta_min": 0.1, "beta_max": 20.0},
+        "notes.diffusion.vp_drift": lambda: {
+            "score": -r64(3, 2),
+            "x": r64(3, 2),
+            "beta": 2.0,
+            "ode": True,
+        },
+        "notes.diffusion.vp_reverse_sample": lambda: {
+            "score": vp_score,
+            "x": r64(3, 2),
+            "steps": 3,
+            "ode": False,
+            "t_min": 1e-3,
+            "beta_min": 0.1,
+            "beta_max": 20.0,
+            "generator": gen(),
+            "trajectory": True,
+        },
+        "notes.diffusion.ode_sample": lambda: {
+            "denoiser": edm_denoiser,
+            "x": r64(3, 2),
+            "sigmas": f64(2.0, 1.0, 0.0),
+            "method": "heun",
+            "trajectory": True,
+        },
+        "notes.diffusion.edm_sample": lambda: {
+            "denoiser": edm_denoiser,
+            "eps": r64(3, 2),
+            "n": 3,
+            "sigma_min": 0.002,
+            "sigma_max": 80.0,
+            "rho": 7.0,
+            "method": "euler",
+        },
+        "notes.diffusion.precondition": lambda: {"sigma": f64(0.5, 2.0), "sigma_data": 0.5},
+        # notes.diffusion: guidance
+        "notes.diffusion.classifier_free_guidance": lambda: {
+            "uncond": r64(3, 2),
+            "cond": r64(3, 2, seed=1),
+            "scale": 3.0,
+        },
+        "notes.diffusion.classifier_guidance": lambda: {
+            "score": r64(3, 2),
+            "class_grad": r64(3, 2, seed=1),
+            "scale": 2.0,
+        },
+        # notes.diffusion: the small trained model
+        "notes.diffusion.Denoiser": lambda: {
+            "dim": 2,
+            "T": 8,
+            "target": "v",
+            "abar": abar8().float(),
+            "hidden": 4,
+            "generator": gen(),
+        },
+        "notes.diffusion.Denoiser.forward": lambda: {
+            "self": denoiser2(),
+            "x": torch.zeros(3, 2),
+            "t": torch.tensor([0, 3, 7]),
+        },
+        "notes.diffusion.Denoiser.eps": lambda: {
+            "self": denoiser2(),
+            "x": torch.zeros(3, 2),
+            "t": 3,
+        },
+        "notes.diffusion.fit_denoiser": lambda: {
+            "net": denoiser2(),
+            "x0": torch.randn(8, 2, generator=gen()),
+            "steps": 1,
+            "batch_size": 4,
+            "lr": 0.003,
+            "generator": gen(),
+        },
+    }
+)
+for _method in ("log_prob", "responsibilities", "score", "denoise"):
+    VALID[f"notes.diffusion.GaussianMixture.{_method}"] = lambda: {
+        "self": mixture2(),
+        "x": r64(3, 1),
+        "s": 0.8,
+        "sigma": 0.5,
+    }
+VALID["notes.diffusion.GaussianMixture.class_log_prob"] = lambda: {
+    "self": mixture2(),
+    "x": r64(3, 1),
+    "label": 1,
+    "s": 0.8,
+    "sigma": 0.5,
+}
+
 # Methods of the abstract base, which only raise NotImplementedError.
 ABSTRACT = {
     "notes.flows.Bijection.forward",
@@ -514,6 +910,40 @@ ALLOWED: dict[str, dict[str, set[str]]] = {
     "notes.checks.standard_error": {"samples": {"int-dtype"}},
     "notes.checks.mean": {"samples": {"int-dtype"}},
     "notes.checks.assert_mean": {"samples": {"int-dtype"}},
+    # activations act entry by entry on a tensor of any shape; the ELU's alpha is any value
+    # >= 0 (the "range" values are those of the Logit's alpha, whose 0.5 is valid here)
+    "notes.activations.activation": {"x": {"rank"}},
+    "notes.activations.derivative": {"x": {"rank"}},
+    "notes.activations.scaled_elu": {"x": {"rank"}, "alpha": {"range"}},
+    "notes.activations.scaled_elu_moments": {"alpha": {"range"}},
+    # the values have their own width d_v; elu + 1 acts entry by entry on any shape
+    "notes.linear_attention.linear_attention": {"v": {"wider"}},
+    "notes.linear_attention.causal_linear_attention": {"v": {"wider"}},
+    "notes.linear_attention.squared_relu_attention": {"v": {"wider"}},
+    "notes.linear_attention.mixed_chunk_attention": {"v": {"wider"}},
+    "notes.linear_attention.elu_plus_one": {"x": {"rank"}},
+    # schedule maps act entry by entry on a tensor of any shape
+    "notes.diffusion.snr": {"abar": {"rank"}},
+    "notes.diffusion.ddpm_to_edm": {"abar": {"rank"}},
+    "notes.diffusion.flow_to_edm": {"t": {"rank"}},
+    "notes.diffusion.edm_to_flow": {"sigma": {"rank"}},
+    "notes.diffusion.precondition": {"sigma": {"rank"}},
+    "notes.diffusion.eps_to_score": {"eps": {"rank"}},
+    "notes.diffusion.score_to_eps": {"score": {"rank"}},
+    # sigma = 0 is the clean data (the default); any guidance scale is valid (0 unconditional,
+    # 1 conditional, > 1 guided, < 0 steered away)
+    **{
+        f"notes.diffusion.GaussianMixture.{m}": {"sigma": {"zero"}}
+        for m in ("noised", "log_prob", "class_log_prob", "responsibilities", "score", "denoise")
+    },
+    "notes.diffusion.classifier_free_guidance": {"scale": {"zero", "negative"}},
+    "notes.diffusion.classifier_guidance": {"scale": {"zero", "negative"}},
+    # the data dimension D and the length T of the schedule are free
+    "notes.diffusion.simulate_chain": {"x0": {"wider"}, "betas": {"wider"}},
+    "notes.diffusion.posterior": {"betas": {"wider"}},
+    "notes.diffusion.ddim_sample": {"abar": {"wider"}, "x": {"wider"}},
+    "notes.diffusion.ddpm_sample": {"abar": {"wider"}, "x": {"wider"}},
+    "notes.diffusion.ode_sample": {"x": {"wider"}},
     # the log-density of a point may be -inf; bits per dim of it is inf
     "notes.flows.bits_per_dim": {},
 }

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from notes.attention import attention_logits
 from notes.diffusion import (
     Denoiser,
+    GaussianMixture,
     alpha_bar,
     classifier_free_guidance,
     classifier_guidance,
@@ -642,6 +643,62 @@ BAD = [
         TypeError,
         "generator must be a torch.Generator",
     ),
+    (
+        "conversion of tensors of two shapes",
+        lambda: eps_to_x0(X, X[:, :1], 0.5),
+        ValueError,
+        "eps must have the shape of xt (3, 2), got (3, 1)",
+    ),
+    ("abar_t a string", lambda: v_target(X, X, "0.5"), TypeError, "abar_t must be a real number"),
+    ("abar_t NaN", lambda: q_sample(X, math.nan, X), ValueError, "abar_t must be finite"),
+    ("DDIM a_t = 0", lambda: ddim_step(X, X, 0.0, 0.5, 0.0, None), ValueError, "a_t must be > 0"),
+    (
+        "DDIM noise of another shape",
+        lambda: ddim_step(X, X, 0.25, 0.5, 0.5, X[:2]),
+        ValueError,
+        "noise must have the shape of x (3, 2), got (2, 2)",
+    ),
+    ("timesteps a list", lambda: ddim_sample(EPS0, ABAR, [9, 5], X), ValueError, "ts must be"),
+    (
+        "noise model returning a scalar",
+        lambda: ddpm_sample(lambda *_: torch.zeros(()), ABAR, timesteps(100, 3), X),
+        ValueError,
+        "eps_model must return a tensor of shape (3, 2), got ()",
+    ),
+    (
+        "trajectory not a bool",
+        lambda: ode_sample(lambda x, _s: x, X, torch.tensor([1.0, 0.0], dtype=D), trajectory=1),
+        TypeError,
+        "trajectory must be a bool",
+    ),
+    ("mixture_eps of a tensor", lambda: mixture_eps(X, ABAR), TypeError, "m must be a"),
+    (
+        "mixture built directly with weights off 1",
+        lambda: GaussianMixture(
+            torch.tensor([0.5, 0.6], dtype=D), *_mix_args()[1:], torch.zeros(2, dtype=torch.long)
+        ),
+        ValueError,
+        "weights must sum to 1",
+    ),
+    (
+        "label a bool",
+        lambda: mixture(*_mix_args()).condition(True),
+        TypeError,
+        "label must be an int",
+    ),
+    (
+        "denoiser times of a float dtype",
+        lambda: Denoiser(2, 100, "eps", ABAR.float())(X.float(), torch.zeros(3)),
+        TypeError,
+        "t must have an integer dtype",
+    ),
+    (
+        "denoiser time beyond T",
+        lambda: Denoiser(2, 100, "eps", ABAR.float()).eps(X.float(), 100),
+        ValueError,
+        "t must be an int <= 99",
+    ),
+    ("fit a non-denoiser", lambda: fit_denoiser(None, X, steps=1), TypeError, "net must be a"),
 ]
 
 

@@ -515,7 +515,9 @@ def test_bad_gau_arguments_are_refused() -> None:
         TypeError, match=_msg("params.w_u has dtype torch.float64 but x has dtype torch.float32")
     ):
         gated_attention_unit(x.float(), p)
-    bad = GAUParameters(*p[:3], p.gamma[:3], *p[4:])
+    with pytest.raises(ValueError, match=_msg("w_z and gamma must agree on their columns s")):
+        GAUParameters(*p[:3], torch.zeros(4, 3, dtype=F64), *p[4:])
+    bad = p._replace(gamma=p.gamma[:3])  # past the constructor: the unit checks again
     with pytest.raises(ValueError, match=_msg("params.gamma must have A = 4")):
         gated_attention_unit(x, bad)
     with pytest.raises(ValueError, match=_msg("d must be an int >= 1, got 0")):
@@ -538,9 +540,13 @@ def test_bad_random_feature_arguments_are_refused() -> None:
     with pytest.raises(TypeError, match=_msg("generator must be a torch.Generator or None")):
         gaussian_projection(3, 4, generator=1)  # type: ignore[arg-type]
     x, w = torch.zeros(5, 4), torch.zeros(3, 5)
-    with pytest.raises(ValueError, match=_msg("w must have D = 4")):
+    with pytest.raises(
+        ValueError, match=_msg("x and w must agree on the last dimension D, got 4 and 5")
+    ):
         positive_random_features(x, w)
-    with pytest.raises(ValueError, match=_msg("w must have D = 4")):
+    with pytest.raises(
+        ValueError, match=_msg("x and w must agree on the last dimension D, got 4 and 5")
+    ):
         trigonometric_random_features(x, w)
     with pytest.raises(
         TypeError, match=_msg("w has dtype torch.float64 but x has dtype torch.float32")
@@ -555,7 +561,9 @@ def test_bad_random_feature_arguments_are_refused() -> None:
         softmax_kernel_variance(y, y, 2, features="cos")
     with pytest.raises(ValueError, match=_msg("r must be an int >= 1, got 0")):
         softmax_kernel_variance(y, y, 0)
-    with pytest.raises(ValueError, match=_msg("y must have D = 4")):
+    with pytest.raises(
+        ValueError, match=_msg("x and y must agree on the last dimension D, got 4 and 3")
+    ):
         softmax_kernel_variance(y, y[:3], 1)
 
 
@@ -565,7 +573,9 @@ def test_bad_cost_arguments_are_refused() -> None:
         growth_exponent(n[:2], n[:2])
     with pytest.raises(ValueError, match=_msg("t must be >= 0 everywhere (costs are positive)")):
         growth_exponent(n, -n)
-    with pytest.raises(ValueError, match=_msg("t must have M = 3")):
+    with pytest.raises(
+        ValueError, match=_msg("n and t must agree on the number of sizes M, got 3 and 2")
+    ):
         growth_exponent(n, n[:2])
     with pytest.raises(ValueError, match=_msg("n must have at least 3 entries")):
         round_exponents(n[:2], n[:2, None])
@@ -585,3 +595,19 @@ def test_bad_cost_arguments_are_refused() -> None:
         interleaved_times({"a": lambda: None}, rounds=0)
     with pytest.raises(ValueError, match=_msg("threads must be an int >= 1, got 0")):
         interleaved_times({"a": lambda: None}, threads=0)
+
+
+def test_arguments_of_the_wrong_kind_are_refused_by_name() -> None:
+    q = torch.zeros(4, 2, dtype=F64)
+    with pytest.raises(TypeError, match=_msg("v must be a torch.Tensor, got NoneType")):
+        linear_attention(q, q, None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=_msg("batch must be a tuple of ints >= 0, got 3")):
+        gaussian_projection(2, 2, batch=3)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=_msg("dtype must be a torch.dtype, got None")):
+        init_gau(4, dtype=None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=_msg("steps must be a mapping of names to callables")):
+        interleaved_times(None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=_msg("w must have R >= 1")):
+        random_feature_map(torch.zeros(0, 2))
+    with pytest.raises(ValueError, match=_msg("q and k_lin must agree")):
+        mixed_chunk_weights(q, q, q, q[:2], chunk=2)

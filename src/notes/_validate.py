@@ -362,6 +362,15 @@ def shapes_match(names: Sequence[str], tensors: Sequence[torch.Tensor]) -> None:
             )
 
 
+def agree(names: tuple[str, str], sizes: tuple[int, int], what: str) -> None:
+    """Raise naming both tensors if they disagree on a size (`what`, e.g. ``"the last dimension
+    D"``): ``"x and w must agree on the last dimension D, got 3 and 2"``."""
+    if sizes[0] != sizes[1]:
+        raise ValueError(
+            f"{names[0]} and {names[1]} must agree on {what}, got {sizes[0]} and {sizes[1]}"
+        )
+
+
 def nonnegative(name: str, value: torch.Tensor, why: str) -> torch.Tensor:
     """Return `value` if no entry is negative, else raise naming `name`, the worst entry and
     why the rule holds (``why``, e.g. "attention weights must be >= 0")."""

@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import torch
 
-from notes._validate import choice, function, positive_int, real, tensor
+from notes._validate import choice, function, positive_int, real, returned, tensor
 from notes._validate import generator as _generator
 
 __all__ = [
@@ -249,7 +249,8 @@ def gaussian_expectation(f: Callable[[torch.Tensor], torch.Tensor], nu: float = 
     w[1:-1:2], w[2:-1:2] = 4.0, 2.0  # Simpson weights 1, 4, 2, ..., 4, 1
     s = math.sqrt(nu) * z
     s[0] = torch.finfo(torch.float64).tiny  # f(0+) and f(0-): one-sided limits at a jump
-    return float((w * (f(s) + f(-s)) * _normal_pdf(z)).sum() * (z[1] - z[0]) / 3)
+    values = returned("f", f(s), s.shape) + returned("f", f(-s), s.shape)
+    return float((w * values * _normal_pdf(z)).sum() * (z[1] - z[0]) / 3)
 
 
 def second_moment_map(name: str, nu: float, *, gain: float = 1.0, beta: float = 1.0) -> float:
@@ -499,11 +500,20 @@ def glu_ffn(
         N. Shazeer, "GLU Variants Improve Transformer", 2020, https://arxiv.org/abs/2002.05202.
         [derivation](../activations.md#glu)
     """
+    gate = choice("gate", gate, ACTIVATIONS)
     x = tensor("x", x, dims="* d")
-    d = x.shape[-1]
-    w = tensor("w", w, dims="d h", sizes={"d": d})
-    hidden = w.shape[1]
-    v = tensor("v", v, dims="d h", sizes={"d": d, "h": hidden})
+    w = tensor("w", w, dims="d h")
+    if w.shape[0] != x.shape[-1]:
+        raise ValueError(
+            f"x and w must share d (x of shape (*, d), w of shape (d, h)), got shapes "
+            f"{tuple(x.shape)} and {tuple(w.shape)}"
+        )
+    v = tensor("v", v, dims="d h")
+    if v.shape != w.shape:
+        raise ValueError(
+            f"w and v must have one shape (d, h), got {tuple(w.shape)} and {tuple(v.shape)}"
+        )
+    d, hidden = w.shape
     w2 = tensor("w2", w2, dims="h d", sizes={"h": hidden, "d": d})
     return (activation(gate, x @ w, beta=beta) * (x @ v)) @ w2  # (*, h) ⊙ (*, h) -> (*, d)
 

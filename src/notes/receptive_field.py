@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import NamedTuple, Self
 
 import torch
 import torch.nn.functional as F
@@ -46,21 +46,7 @@ __all__ = [
 ]
 
 
-class Layer(NamedTuple):
-    r"""One layer of a stack: a convolution, or an average pooling if `pool`.
-
-    Its effective kernel is $k' = d(k - 1) + 1$: a dilated kernel spans that many inputs.
-    Build it with positional or keyword arguments; every stack function checks it.
-
-    Attributes:
-        kernel: $k \ge 1$.
-        stride: $s \ge 1$.
-        padding: $p \ge 0$ zeros added at each end, $p < k'$ (else an edge unit sees only
-            padding).
-        dilation: $d \ge 1$ (1 for a pooling layer).
-        pool: an average pooling (no weights) instead of a convolution.
-    """
-
+class _LayerFields(NamedTuple):
     kernel: int
     stride: int = 1
     padding: int = 0
@@ -68,21 +54,73 @@ class Layer(NamedTuple):
     pool: bool = False
 
 
-class Field(NamedTuple):
+def _check_layer(prefix: str, layer: _LayerFields) -> None:
+    k = positive_int(f"{prefix}kernel", layer.kernel)
+    positive_int(f"{prefix}stride", layer.stride)
+    d = positive_int(f"{prefix}dilation", layer.dilation)
+    span = d * (k - 1) + 1
+    integer(f"{prefix}padding", layer.padding, minimum=0, maximum=span - 1)
+    if boolean(f"{prefix}pool", layer.pool):
+        choice(f"{prefix}dilation (of a pooling layer)", d, [1])
+        integer(f"{prefix}padding (of a pooling layer)", layer.padding, maximum=k // 2)
+
+
+class Layer(_LayerFields):
+    r"""One layer of a stack: a convolution, or an average pooling if `pool`.
+
+    Its effective kernel is $k' = d(k - 1) + 1$: a dilated kernel spans that many inputs.
+    Build it with positional or keyword arguments; the constructor checks the rules below,
+    and every stack function checks each layer again (naming it, ``layers[1].stride``), so a
+    tuple edited with ``_replace`` cannot slip through.
+
+    Attributes:
+        kernel: $k \ge 1$.
+        stride: $s \ge 1$.
+        padding: $p \ge 0$ zeros added at each end, $p < k'$ (else an edge unit sees only
+            padding); at most $\lfloor k/2 \rfloor$ for a pooling layer.
+        dilation: $d \ge 1$ (1 for a pooling layer).
+        pool: an average pooling (no weights) instead of a convolution.
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1, pool: bool = False
+    ) -> Self:
+        layer = super().__new__(cls, kernel, stride, padding, dilation, pool)
+        _check_layer("", layer)
+        return layer
+
+
+class _FieldFields(NamedTuple):
+    size: int
+    jump: int
+    start: int
+    centre: float
+
+
+class Field(_FieldFields):
     r"""The receptive field of the last layer's units, in input positions.
 
     Attributes:
-        size: $r_0$, the number of input positions a unit depends on.
-        jump: $j_L$, the distance between the fields of neighbouring units.
+        size: $r_0 \ge 1$, the number of input positions a unit depends on.
+        jump: $j_L \ge 1$, the distance between the fields of neighbouring units.
         start: the first input position of unit 0's field (negative: into the padding).
         centre: the centre of unit 0's field, $\text{start} + (r_0 - 1)/2$; unit $u$'s is
             $u\, j_L$ further.
     """
 
-    size: int
-    jump: int
-    start: int
-    centre: float
+    __slots__ = ()
+
+    def __new__(cls, size: int, jump: int, start: int, centre: float) -> Self:
+        size, jump = positive_int("size", size), positive_int("jump", jump)
+        start = integer("start", start)
+        centre = real("centre", centre)
+        if centre != start + (size - 1) / 2:
+            raise ValueError(
+                f"centre must be start + (size - 1) / 2 = {start + (size - 1) / 2!r}, got {centre!r}"
+            )
+        return super().__new__(cls, size, jump, start, centre)
 
 
 def _check(layers: object) -> list[Layer]:
@@ -92,14 +130,7 @@ def _check(layers: object) -> list[Layer]:
     for i, layer in enumerate(layers):
         if not isinstance(layer, Layer):
             raise TypeError(f"layers[{i}] must be a Layer, got {layer!r}")
-        k = positive_int(f"layers[{i}].kernel", layer.kernel)
-        positive_int(f"layers[{i}].stride", layer.stride)
-        d = positive_int(f"layers[{i}].dilation", layer.dilation)
-        span = d * (k - 1) + 1
-        integer(f"layers[{i}].padding", layer.padding, minimum=0, maximum=span - 1)
-        if boolean(f"layers[{i}].pool", layer.pool):
-            choice(f"layers[{i}].dilation (of a pooling layer)", d, [1])
-            integer(f"layers[{i}].padding (of a pooling layer)", layer.padding, maximum=k // 2)
+        _check_layer(f"layers[{i}].", layer)
         checked.append(layer)
     return checked
 
@@ -338,6 +369,10 @@ def fit_exponent(depths: Sequence[int], values: Sequence[float]) -> float:
         >>> fit_exponent([1, 4, 16], [2.0, 4.0, 8.0])
         0.5
     """
+    pairs: tuple[tuple[str, object], ...] = (("depths", depths), ("values", values))
+    for name, seq in pairs:
+        if isinstance(seq, str | torch.Tensor) or not isinstance(seq, Sequence):
+            raise TypeError(f"{name} must be a sequence of numbers, got {seq!r}")
     if len(depths) != len(values) or len(set(depths)) < 2:
         raise ValueError(
             f"depths and values must have the same length with at least 2 distinct depths, "

@@ -11,8 +11,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from notes._validate import function, real, tensor
 from notes._validate import generator as check_generator
+from notes._validate import instance, real, shape_preserving, shapes_match, tensor
 from notes.diffusion.mixture import GaussianMixture
 
 __all__ = ["ddim_sample", "ddim_step", "ddpm_sample", "mixture_eps"]
@@ -31,6 +31,7 @@ def mixture_eps(m: GaussianMixture, abar: Tensor) -> EpsModel:
         >>> round(float(eps(torch.ones(1, 1, dtype=torch.float64), 0)[0, 0]), 6)  # N(0,1) data: x_t sqrt(1-a)
         0.707107
     """
+    instance("m", m, GaussianMixture)
     abar = tensor("abar", abar, dims="T", min_numel=1)
 
     def eps(x: Tensor, t: int) -> Tensor:
@@ -45,12 +46,12 @@ def mixture_eps(m: GaussianMixture, abar: Tensor) -> EpsModel:
 def _check_sequence(abar: Tensor, ts: object) -> tuple[Tensor, list[int]]:
     abar = tensor("abar", abar, dims="T", min_numel=1)
     if not isinstance(ts, Tensor) or ts.dtype != torch.long or ts.dim() != 1 or ts.numel() < 1:
-        raise ValueError("timesteps must be a non-empty 1-D int64 tensor")
+        raise ValueError("ts must be a non-empty 1-D int64 tensor of timesteps")
     T = abar.shape[0]
     if bool((ts < 0).any()) or bool((ts >= T).any()):
         raise ValueError(f"timesteps must lie in [0, {T - 1}] (the schedule has T = {T})")
     if ts.numel() > 1 and bool((ts[1:] >= ts[:-1]).any()):
-        raise ValueError("timesteps must be strictly decreasing")
+        raise ValueError("ts must be strictly decreasing (timesteps in sampling order)")
     return abar, ts.tolist()
 
 
@@ -85,6 +86,10 @@ def ddim_step(
         Denoising Diffusion Implicit Models, J. Song, C. Meng, S. Ermon, 2021,
         <https://arxiv.org/abs/2010.02502>. [Page](../diffusion/ddim.md#ddim).
     """
+    shapes_match(["x", "eps"], [tensor("x", x), tensor("eps", eps)])
+    a_t, a_prev = real("a_t", a_t, gt=0, le=1), real("a_prev", a_prev, gt=0, le=1)
+    if noise is not None:
+        shapes_match(["x", "noise"], [x, tensor("noise", noise)])
     eta = real("eta", eta, ge=0)
     x0 = (x - (1 - a_t) ** 0.5 * eps) / a_t**0.5  # x0_hat
     var = eta**2 * (1 - a_prev) / (1 - a_t) * (1 - a_t / a_prev)  # varsigma^2
@@ -132,7 +137,7 @@ def ddim_sample(
         >>> ddim_sample(lambda x, t: torch.zeros_like(x), abar, timesteps(100, 5), x).abs().max().item()
         0.0
     """
-    function("eps_model", eps_model)
+    eps_model = shape_preserving("eps_model", eps_model)
     abar, seq = _check_sequence(abar, ts)
     x = tensor("x", x, dims="N D")
     eta = real("eta", eta, ge=0)
@@ -183,7 +188,7 @@ def ddpm_sample(
         Denoising Diffusion Probabilistic Models, J. Ho, A. Jain, P. Abbeel, 2020,
         <https://arxiv.org/abs/2006.11239>. [Page](../diffusion/ddim.md#ddpm).
     """
-    function("eps_model", eps_model)
+    eps_model = shape_preserving("eps_model", eps_model)
     abar, seq = _check_sequence(abar, ts)
     x = tensor("x", x, dims="N D")
     check_generator("generator", generator)

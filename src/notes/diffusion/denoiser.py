@@ -16,7 +16,16 @@ from contextlib import contextmanager
 import torch
 from torch import Tensor, nn
 
-from notes._validate import choice, positive_int, real, tensor
+from notes._validate import (
+    agree,
+    choice,
+    instance,
+    integer,
+    integer_tensor,
+    positive_int,
+    real,
+    tensor,
+)
 from notes._validate import generator as check_generator
 
 __all__ = ["Denoiser", "fit_denoiser"]
@@ -85,6 +94,8 @@ class Denoiser(nn.Module):
 
     def forward(self, x: Tensor, t: Tensor) -> Tensor:
         """The raw prediction ($\\varepsilon$ or $v$), `x` shape `(B, D)`, `t` int64 shape `(B,)`."""
+        tensor("x", x, dims="B D", sizes={"D": self.dim})
+        agree(("x", "t"), (x.shape[0], integer_tensor("t", t, dims="B").shape[0]), "the batch B")
         k = torch.arange(self.freqs, dtype=x.dtype)
         angle = (t.to(x.dtype) / self.T)[:, None] * math.pi * 2.0**k  # (B, F)
         h = torch.cat([x, angle.sin(), angle.cos()], -1)  # (B, D + 2F)
@@ -94,6 +105,8 @@ class Denoiser(nn.Module):
 
     def eps(self, x: Tensor, t: int) -> Tensor:
         r"""$\hat\varepsilon(x, t)$ for a sampler, without gradients; $v$ is converted exactly."""
+        tensor("x", x, dims="B D", sizes={"D": self.dim})
+        integer("t", t, minimum=0, maximum=self.T - 1)
         with torch.no_grad():
             xf = x.float()
             out = self.forward(xf, torch.full((x.shape[0],), t, dtype=torch.long))
@@ -148,6 +161,7 @@ def fit_denoiser(
         Denoising Diffusion Probabilistic Models, J. Ho, A. Jain, P. Abbeel, 2020,
         <https://arxiv.org/abs/2006.11239>. [Page](../diffusion/training.md#training).
     """
+    instance("net", net, Denoiser)
     x0 = tensor("x0", x0, dims="N D", sizes={"D": net.dim}, min_numel=1).float()
     steps = positive_int("steps", steps)
     batch_size = positive_int("batch_size", batch_size)

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 from notes._validate import generator as check_generator
-from notes._validate import integer, shapes_match, tensor
+from notes._validate import integer, real_or_tensor, shapes_match, tensor
 
 __all__ = [
     "eps_to_score",
@@ -52,6 +52,7 @@ def q_sample(x0: Tensor, abar_t: float | Tensor, eps: Tensor) -> Tensor:
     """
     x0, eps = tensor("x0", x0), tensor("eps", eps)
     shapes_match(["x0", "eps"], [x0, eps])
+    real_or_tensor("abar_t", abar_t)
     a = torch.as_tensor(abar_t, dtype=torch.float64)
     if bool((a <= 0).any()) or bool((a > 1).any()):
         raise ValueError("abar_t must lie in (0, 1]")
@@ -132,6 +133,7 @@ def posterior(x0: Tensor, xt: Tensor, t: int, betas: Tensor) -> tuple[Tensor, Te
 
 
 def _ab(abar_t: float | Tensor) -> Tensor:
+    real_or_tensor("abar_t", abar_t)
     a = torch.as_tensor(abar_t, dtype=torch.float64)
     if bool((a <= 0).any()) or bool((a >= 1).any()):
         raise ValueError("abar_t must lie in (0, 1)")
@@ -145,6 +147,7 @@ def eps_to_x0(xt: Tensor, eps: Tensor, abar_t: float | Tensor) -> Tensor:
         >>> float(eps_to_x0(torch.tensor(1.0), torch.tensor(0.0), 0.25))
         2.0
     """
+    shapes_match(["xt", "eps"], [tensor("xt", xt), tensor("eps", eps)])
     a = _ab(abar_t)
     return (xt - (1 - a).sqrt() * eps) / a.sqrt()
 
@@ -156,6 +159,7 @@ def x0_to_eps(xt: Tensor, x0: Tensor, abar_t: float | Tensor) -> Tensor:
         >>> float(x0_to_eps(torch.tensor(1.0), torch.tensor(2.0), 0.25))
         0.0
     """
+    shapes_match(["xt", "x0"], [tensor("xt", xt), tensor("x0", x0)])
     a = _ab(abar_t)
     return (xt - a.sqrt() * x0) / (1 - a).sqrt()
 
@@ -167,6 +171,7 @@ def eps_to_score(eps: Tensor, abar_t: float | Tensor) -> Tensor:
         >>> float(eps_to_score(torch.tensor(1.0), 0.75))
         -2.0
     """
+    tensor("eps", eps)
     return -eps / (1 - _ab(abar_t)).sqrt()
 
 
@@ -177,6 +182,7 @@ def score_to_eps(score: Tensor, abar_t: float | Tensor) -> Tensor:
         >>> float(score_to_eps(torch.tensor(-2.0), 0.75))
         1.0
     """
+    tensor("score", score)
     return -(1 - _ab(abar_t)).sqrt() * score
 
 
@@ -191,6 +197,7 @@ def v_target(x0: Tensor, eps: Tensor, abar_t: float | Tensor) -> Tensor:
         >>> float(v_target(torch.tensor(1.0), torch.tensor(1.0), 0.5))
         0.0
     """
+    shapes_match(["x0", "eps"], [tensor("x0", x0), tensor("eps", eps)])
     a = _ab(abar_t)
     return a.sqrt() * eps - (1 - a).sqrt() * x0
 
@@ -204,6 +211,7 @@ def v_to_eps(xt: Tensor, v: Tensor, abar_t: float | Tensor) -> Tensor:
         >>> round(float(v_to_eps(xt, v_target(x0, eps, 0.5), 0.5)), 6)
         -1.2
     """
+    shapes_match(["xt", "v"], [tensor("xt", xt), tensor("v", v)])
     a = _ab(abar_t)
     return (1 - a).sqrt() * xt + a.sqrt() * v
 
@@ -215,6 +223,7 @@ def eps_to_v(xt: Tensor, eps: Tensor, abar_t: float | Tensor) -> Tensor:
         >>> float(eps_to_v(torch.tensor(0.0), torch.tensor(1.0), 0.25))
         2.0
     """
+    shapes_match(["xt", "eps"], [tensor("xt", xt), tensor("eps", eps)])
     a = _ab(abar_t)
     return (eps - (1 - a).sqrt() * xt) / a.sqrt()
 

@@ -11,12 +11,13 @@ noise level. Labelled components give conditional scores for guidance.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Self
 
 import torch
 from torch import Tensor
 
+from notes._validate import agree, instance, integer, positive_int, probabilities, real, tensor
 from notes._validate import generator as check_generator
-from notes._validate import positive_int, probabilities, real, tensor
 
 __all__ = ["GaussianMixture", "mixture"]
 
@@ -38,11 +39,26 @@ class GaussianMixture:
     covs: Tensor
     labels: Tensor
 
+    def __post_init__(self) -> None:
+        """Check the fields by the rules of `mixture` (which also fills in default labels)."""
+        instance("labels", self.labels, Tensor)
+        _check_fields(self.weights, self.means, self.covs, self.labels)
+
+    @classmethod
+    def _derived(cls, weights: Tensor, means: Tensor, covs: Tensor, labels: Tensor) -> Self:
+        # a mixture made from a checked one (noised, conditioned) obeys the rules: no re-check
+        m = object.__new__(cls)
+        for name, value in zip(
+            ("weights", "means", "covs", "labels"), (weights, means, covs, labels), strict=True
+        ):
+            object.__setattr__(m, name, value)
+        return m
+
     def noised(self, s: float = 1.0, sigma: float = 0.0) -> GaussianMixture:
         r"""The law of $x = s(x_0 + \sigma\varepsilon)$: means $s\mu_k$, covariances $s^2(C_k + \sigma^2 I)$."""
         s, sigma = real("s", s, gt=0), real("sigma", sigma, ge=0)
         eye = torch.eye(self.means.shape[1], dtype=self.covs.dtype)
-        return GaussianMixture(
+        return GaussianMixture._derived(
             self.weights, s * self.means, s**2 * (self.covs + sigma**2 * eye), self.labels
         )
 
@@ -100,6 +116,7 @@ class GaussianMixture:
 
     def class_log_prob(self, x: Tensor, label: int, s: float = 1.0, sigma: float = 0.0) -> Tensor:
         r"""$\log P(y = \text{label} \mid x)$ under the noised mixture, shape `(N,)`: the exact classifier."""
+        integer("label", label)
         x = self._check(x)
         terms, _ = self.noised(s, sigma)._terms(x)
         keep = self.labels == label
@@ -111,13 +128,16 @@ class GaussianMixture:
 
     def condition(self, label: int) -> GaussianMixture:
         """The mixture of the components with this label, weights renormalised: $p(x_0 \\mid y)$."""
+        integer("label", label)
         keep = self.labels == label
         if not bool(keep.any()):
             raise ValueError(
                 f"label must be one of {sorted(set(self.labels.tolist()))}, got {label}"
             )
         w = self.weights[keep]
-        return GaussianMixture(w / w.sum(), self.means[keep], self.covs[keep], self.labels[keep])
+        return GaussianMixture._derived(
+            w / w.sum(), self.means[keep], self.covs[keep], self.labels[keep]
+        )
 
     def sample(self, n: int, *, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
         """Draw `n` points and their labels: shapes `(n, D)` and `(n,)`."""
@@ -162,12 +182,19 @@ def mixture(
         Elucidating the Design Space of Diffusion-Based Generative Models, T. Karras et al.,
         2022, <https://arxiv.org/abs/2206.00364>. [Page](../diffusion/index.md#testbed).
     """
+    given = _check_fields(weights, means, covs, labels)
+    return GaussianMixture(weights, means, covs, given)
+
+
+def _check_fields(weights: object, means: object, covs: object, labels: object) -> Tensor:
+    """Check the fields of a mixture (labels None: one class, 0); return the labels."""
     weights = probabilities("weights", weights)
     if weights.dim() != 1:
         raise ValueError(f"weights must be 1-D with shape (K,), got {tuple(weights.shape)}")
     k = weights.shape[0]
     means = tensor("means", means, dims="K D", sizes={"K": k})
     d = means.shape[1]
+    agree(("means", "covs"), (d, tensor("covs", covs, dims="K D E").shape[-1]), "the dimension D")
     covs = tensor("covs", covs, dims="K D E", sizes={"K": k, "D": d, "E": d})
     for name, t in (("means", means), ("covs", covs)):
         if t.dtype != weights.dtype:
@@ -180,4 +207,4 @@ def mixture(
     given: object = torch.zeros(k, dtype=torch.long) if labels is None else labels
     if not isinstance(given, Tensor) or given.dtype != torch.long or given.shape != (k,):
         raise ValueError(f"labels must be an int64 tensor of shape ({k},)")
-    return GaussianMixture(weights, means, covs, given)
+    return given

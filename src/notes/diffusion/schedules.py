@@ -13,7 +13,7 @@ import math
 import torch
 from torch import Tensor
 
-from notes._validate import choice, integer, positive_int, real, tensor
+from notes._validate import broadcast, choice, integer, positive_int, real, tensor
 
 __all__ = [
     "alpha_bar",
@@ -151,6 +151,7 @@ def edm_to_ddpm(s: Tensor, sigma: Tensor) -> Tensor:
         0.5
     """
     s, sigma = tensor("s", s), tensor("sigma", sigma)
+    broadcast(["s", "sigma"], [s, sigma])
     total = s**2 * (1 + sigma**2)
     if bool(((total - 1).abs() > 1e3 * torch.finfo(total.dtype).eps).any()):
         raise ValueError("s and sigma must satisfy s^2 (1 + sigma^2) = 1 (variance preserving)")

@@ -15,7 +15,15 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from notes._validate import boolean, choice, function, positive_int, real, tensor
+from notes._validate import (
+    boolean,
+    choice,
+    positive_int,
+    real,
+    shape_preserving,
+    shapes_match,
+    tensor,
+)
 from notes._validate import generator as check_generator
 from notes.diffusion.schedules import edm_sigmas
 
@@ -54,6 +62,8 @@ def vp_drift(score: Tensor, x: Tensor, beta: float, *, ode: bool) -> Tensor:
         >>> float(vp_drift(-x, x, 2.0, ode=True)[0, 0]), float(vp_drift(-x, x, 2.0, ode=False)[0, 0])
         (0.0, 1.0)
     """
+    shapes_match(["x", "score"], [tensor("x", x), tensor("score", score)])
+    beta = real("beta", beta, gt=0)
     half = 0.5 if boolean("ode", ode) else 1.0
     return -0.5 * beta * x - half * beta * score
 
@@ -103,7 +113,8 @@ def vp_reverse_sample(
         Score-Based Generative Modeling through Stochastic Differential Equations, Y. Song et al.,
         2021, <https://arxiv.org/abs/2011.13456>. [Page](../diffusion/sde.md#reverse).
     """
-    function("score", score)
+    score = shape_preserving("score", score)
+    boolean("trajectory", trajectory)
     x = tensor("x", x, dims="N D")
     steps = positive_int("steps", steps)
     t_min = real("t_min", t_min, gt=0, lt=1)
@@ -158,7 +169,8 @@ def ode_sample(
            Elucidating the Design Space of Diffusion-Based Generative Models, T. Karras et al.,
            2022, <https://arxiv.org/abs/2206.00364>. [Page](../diffusion/edm.md#rho).
     """
-    function("denoiser", denoiser)
+    denoiser = shape_preserving("denoiser", denoiser)
+    boolean("trajectory", trajectory)
     x = tensor("x", x, dims="N D")
     sigmas = tensor("sigmas", sigmas, dims="S", min_numel=2)
     method = choice("method", method, ("euler", "heun"))

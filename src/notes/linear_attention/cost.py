@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 import torch
 
-from notes._validate import function, nonnegative, positive_int, tensor
+from notes._validate import agree, function, nonnegative, positive_int, tensor
 
 
 @contextlib.contextmanager
@@ -59,6 +59,8 @@ def interleaved_times(
     References:
         [cost](../linear-attention.md#cost)
     """
+    if not isinstance(steps, Mapping):
+        raise TypeError(f"steps must be a mapping of names to callables, got {steps!r}")
     rounds, threads = positive_int("rounds", rounds), positive_int("threads", threads)
     names = list(steps)
     for name in names:
@@ -99,7 +101,8 @@ def growth_exponent(n: torch.Tensor, t: torch.Tensor) -> tuple[float, float]:
     References:
         [cost](../linear-attention.md#cost)
     """
-    tensor("n", n, dims="M", min_numel=3)
+    tensor("n", n, dims="M", min_numel=3), tensor("t", t, dims="M")
+    agree(("n", "t"), (n.shape[0], t.shape[0]), "the number of sizes M")
     tensor("t", t, dims="M", sizes={"M": n.shape[0]})
     nonnegative("n", n, "sizes are positive")
     nonnegative("t", t, "costs are positive")
@@ -169,6 +172,9 @@ def crossover(n: torch.Tensor, t_a: torch.Tensor, t_b: torch.Tensor) -> float:
     """
     tensor("n", n, dims="M", min_numel=2)
     for name, t in (("t_a", t_a), ("t_b", t_b)):
+        agree(
+            ("n", name), (n.shape[0], tensor(name, t, dims="M").shape[0]), "the number of sizes M"
+        )
         tensor(name, t, dims="M", sizes={"M": n.shape[0]})
         nonnegative(name, t, "costs are positive")
     x, y = n.double().log(), (t_a / t_b).double().log()

@@ -48,7 +48,8 @@ def _chunk_args(
         assert isinstance(t, torch.Tensor)
         if t.shape[-2:] != q.shape[-2:]:
             raise ValueError(
-                f"{name} must have the shape (n, s) of q, {tuple(q.shape[-2:])}, got {tuple(t.shape)}"
+                f"q and {name} must agree: {name} must have the shape (n, s) of q, "
+                f"{tuple(q.shape[-2:])}, got {tuple(t.shape)}"
             )
         same_dtype(name, t, q.dtype, "q")
     tensor("v", v, dims="* N E", sizes={"N": q.shape[-2]})

@@ -7,12 +7,13 @@ Quadratic within chunks of size $c$, linear across them: $O(n c s + n s e)$
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import NamedTuple, Self
 
 import torch
 import torch.nn.functional as F
 
 from notes._validate import boolean, positive_int, same_dtype, tensor
+from notes._validate import dtype as check_dtype
 from notes._validate import generator as check_generator
 from notes.linear_attention.feature_maps import _chunk_args, _qkv
 
@@ -43,6 +44,7 @@ def squared_relu_attention(
         W. Hua, Z. Dai, H. Liu, Q. Le, "Transformer Quality in Linear Time", 2022,
         https://arxiv.org/abs/2202.10447. [derivation](../linear-attention.md#gau)
     """
+    tensor("v", v)
     _qkv(q, k, v)
     a = torch.relu(q @ k.transpose(-2, -1) / k.shape[-2]) ** 2  # (*, T_q, T_k)
     if mask is not None:
@@ -51,8 +53,20 @@ def squared_relu_attention(
     return a @ v
 
 
-class GAUParameters(NamedTuple):
+class _GAUFields(NamedTuple):
+    w_u: torch.Tensor
+    w_v: torch.Tensor
+    w_z: torch.Tensor
+    gamma: torch.Tensor
+    beta: torch.Tensor
+    w_o: torch.Tensor
+
+
+class GAUParameters(_GAUFields):
     r"""The weights of one gated attention unit (shapes for width $d$, expansion $e$, key size $s$).
+
+    The constructor checks that each is a finite floating 2-D tensor with at least one entry, of
+    one dtype, and that the shapes agree; `gated_attention_unit` checks them against its input.
 
     Attributes:
         w_u: gate projection, `(d, e)`.
@@ -63,12 +77,36 @@ class GAUParameters(NamedTuple):
         w_o: output projection, `(e, d)`.
     """
 
-    w_u: torch.Tensor
-    w_v: torch.Tensor
-    w_z: torch.Tensor
-    gamma: torch.Tensor
-    beta: torch.Tensor
-    w_o: torch.Tensor
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        w_u: torch.Tensor,
+        w_v: torch.Tensor,
+        w_z: torch.Tensor,
+        gamma: torch.Tensor,
+        beta: torch.Tensor,
+        w_o: torch.Tensor,
+    ) -> Self:
+        p = super().__new__(cls, w_u, w_v, w_z, gamma, beta, w_o)
+        for name, w in zip(p._fields, p, strict=True):
+            tensor(name, w, dims="A B", min_numel=1)
+            same_dtype(name, w, w_u.dtype, "w_u")
+        d, e = w_u.shape
+        for (a, b), (m, n), what in (
+            (("w_u", "w_v"), (w_u.shape, w_v.shape), "their shape (d, e)"),
+            (("w_u", "w_z"), (d, w_z.shape[0]), "their rows d"),
+            (("w_z", "gamma"), (w_z.shape[1], gamma.shape[1]), "their columns s"),
+            (("gamma", "beta"), (gamma.shape, beta.shape), "their shape (4, s)"),
+            (("w_u", "w_o"), (e, w_o.shape[0]), "e (the rows of w_o)"),
+            (("w_u", "w_o"), (d, w_o.shape[1]), "d (the columns of w_o)"),
+        ):
+            if m != n:
+                raise ValueError(
+                    f"{a} and {b} must agree on {what}, got {tuple(m) if isinstance(m, torch.Size) else m} and {tuple(n) if isinstance(n, torch.Size) else n}"
+                )
+        tensor("gamma", gamma, dims="4 S")
+        return p
 
 
 def init_gau(
@@ -103,7 +141,7 @@ def init_gau(
     d = positive_int("d", d)
     e = 2 * d if e is None else positive_int("e", e)
     s = positive_int("s", s)
-    check_generator("generator", generator)
+    check_generator("generator", generator), check_dtype("dtype", dtype)
 
     def draw(*shape: int) -> torch.Tensor:
         return torch.randn(*shape, generator=generator, dtype=dtype)
@@ -283,6 +321,7 @@ def mixed_chunk_weights(
     References:
         [derivation](../linear-attention.md#gau)
     """
+    tensor("q", q, dims="* N S")
     v = q[..., :1]  # a stand-in for the values' shape check
     c = _chunk_args(q, k, q_lin, k_lin, v, chunk, causal)
     n = q.shape[-2]

@@ -55,6 +55,7 @@ def linear_attention(
         A. Katharopoulos, A. Vyas, N. Pappas, F. Fleuret, "Transformers are RNNs", 2020,
         https://arxiv.org/abs/2006.16236. [derivation](../linear-attention.md#linear)
     """
+    tensor("v", v)
     _qkv(q, k, v)
     choice("order", order, ["right", "left"])
     if mask is not None and order != "left":
@@ -153,11 +154,13 @@ def causal_linear_attention(
         A. Katharopoulos et al., "Transformers are RNNs", 2020,
         https://arxiv.org/abs/2006.16236. [derivation](../linear-attention.md#causal)
     """
+    tensor("v", v)
     _qkv(q, k, v)
     t = q.shape[-2]
     if k.shape[-2] != t:
         raise ValueError(
-            f"the causal form needs as many queries as keys, got {t} and {k.shape[-2]}"
+            f"q and k must have as many rows: the causal form needs as many queries as keys, "
+            f"got {t} and {k.shape[-2]}"
         )
     if mask is not None:
         causal_mask("mask", mask, t)

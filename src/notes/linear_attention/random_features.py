@@ -11,7 +11,8 @@ import math
 
 import torch
 
-from notes._validate import boolean, choice, positive_int, real, same_dtype, tensor
+from notes._validate import agree, boolean, choice, positive_int, real, same_dtype, shape, tensor
+from notes._validate import dtype as check_dtype
 from notes._validate import generator as check_generator
 from notes.linear_attention.feature_maps import FeatureMap
 
@@ -57,6 +58,7 @@ def gaussian_projection(
     r, d = positive_int("r", r), positive_int("d", d)
     boolean("orthogonal", orthogonal)
     check_generator("generator", generator)
+    shape("batch", batch), check_dtype("dtype", dtype)
     batch = tuple(positive_int(f"batch[{i}]", b) for i, b in enumerate(batch))
     if not orthogonal:
         return torch.randn(*batch, r, d, generator=generator, dtype=dtype)  # (*batch, r, d)
@@ -96,7 +98,8 @@ def positive_random_features(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         K. Choromanski et al., "Rethinking Attention with Performers", 2021,
         https://arxiv.org/abs/2009.14794. [derivation](../linear-attention.md#random-features)
     """
-    tensor("x", x, dims="* T D")
+    tensor("x", x, dims="* T D"), tensor("w", w, dims="* R D")
+    agree(("x", "w"), (x.shape[-1], w.shape[-1]), "the last dimension D")
     tensor("w", w, dims="* R D", sizes={"D": x.shape[-1]})
     same_dtype("w", w, x.dtype, "x")
     # No max subtraction: this page keeps |x| small; Performer subtracts a max for stability.
@@ -128,7 +131,8 @@ def trigonometric_random_features(x: torch.Tensor, w: torch.Tensor) -> torch.Ten
         A. Rahimi, B. Recht, "Random Features for Large-Scale Kernel Machines", 2007.
         [derivation](../linear-attention.md#random-features)
     """
-    tensor("x", x, dims="* T D")
+    tensor("x", x, dims="* T D"), tensor("w", w, dims="* R D")
+    agree(("x", "w"), (x.shape[-1], w.shape[-1]), "the last dimension D")
     tensor("w", w, dims="* R D", sizes={"D": x.shape[-1]})
     same_dtype("w", w, x.dtype, "x")
     proj = x @ w.transpose(-2, -1)  # (*, T, r)
@@ -166,7 +170,8 @@ def softmax_kernel_variance(
         K. Choromanski et al., "Rethinking Attention with Performers", 2021, Lemmas 1 and 2,
         https://arxiv.org/abs/2009.14794. [derivation](../linear-attention.md#random-features)
     """
-    tensor("x", x, dims="* D")
+    tensor("x", x, dims="* D"), tensor("y", y, dims="* D")
+    agree(("x", "y"), (x.shape[-1], y.shape[-1]), "the last dimension D")
     tensor("y", y, dims="* D", sizes={"D": x.shape[-1]})
     r = positive_int("r", r)
     choice("features", features, ["positive", "trigonometric"])
@@ -198,7 +203,7 @@ def random_feature_map(w: torch.Tensor, *, scale: float | None = None) -> Featur
         K. Choromanski et al., "Rethinking Attention with Performers", 2021,
         https://arxiv.org/abs/2009.14794. [derivation](../linear-attention.md#random-features)
     """
-    tensor("w", w, dims="R D")
+    tensor("w", w, dims="R D", min_sizes={"R": 1})
     c = 1.0 / math.sqrt(w.shape[-1]) if scale is None else real("scale", scale, gt=0)
     root = math.sqrt(c)
 
