@@ -541,7 +541,7 @@ def test_cosine_schedule_decays_the_learning_rate_and_is_deterministic():
         (
             lambda: histogram_log_prob(fit_histogram(torch.tensor([[0]]), 2), torch.zeros(1, 2)),
             ValueError,
-            r"x must have shape \(N, 1\)",
+            r"x must have D = 1 in shape \(N, D\)",
         ),
         (lambda: local_maxima(torch.zeros(2, 5)), ValueError, "values must be a tensor of shape"),
         (lambda: local_maxima(torch.zeros(4, 4), floor=1.0), ValueError, r"floor must be in"),
