@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 
 from markdown_source import fenced_blocks  # hooks/ is on sys.path while hooks load
 from mkdocs.exceptions import PluginError
+from page_code import requirements
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -46,7 +47,9 @@ _EXEC = re.compile(r"""\bexec=["']?(?:1|true|on|yes)\b""", re.IGNORECASE)
 _HIDE = re.compile(r"\s*#\s*markdown-exec:\s*hide\s*$")
 _SESSION = re.compile(r"""\bsession=["']?([^"'\s]+)""")
 _SOURCE = re.compile(r"""\bsource=["']?([^"'\s]+)""")
-_PY_DIV = re.compile(r'<div class="language-(?:python|py) highlight">(<pre>.*?</pre>)</div>', re.DOTALL)
+_PY_DIV = re.compile(
+    r'<div class="language-(?:python|py) highlight">(<pre>.*?</pre>)</div>', re.DOTALL
+)
 
 # Modules whose functions do not change their arguments (apart from the keywords below and
 # in-place functions, whose names end in "_"); a call into anything else may.
@@ -140,7 +143,7 @@ class _Names(ast.NodeVisitor):
 
     visit_AsyncFor = visit_For
 
-    def _scope(self, node: ast.AST, params: ast.arguments | None, body: list[ast.AST]) -> None:
+    def _scope(self, params: ast.arguments | None, body: list[ast.AST]) -> None:
         local: set[str] = set()
         if params is not None:
             every = [*params.posonlyargs, *params.args, *params.kwonlyargs]
@@ -165,7 +168,7 @@ class _Names(ast.NodeVisitor):
         if isinstance(node, ast.ClassDef):
             for base in [*node.bases, *node.keywords]:
                 self.visit(base)
-            self._scope(node, None, list(node.body))
+            self._scope(None, list(node.body))
         else:
             for default in [*node.args.defaults, *node.args.kw_defaults]:
                 if default is not None:
@@ -175,7 +178,7 @@ class _Names(ast.NodeVisitor):
                     self.visit(arg.annotation)
             if node.returns is not None:
                 self.visit(node.returns)
-            self._scope(node, node.args, list(node.body))
+            self._scope(node.args, list(node.body))
         if not self._scopes:
             self.binds.add(node.name)
 
@@ -185,7 +188,7 @@ class _Names(ast.NodeVisitor):
         for default in [*node.args.defaults, *node.args.kw_defaults]:
             if default is not None:
                 self.visit(default)
-        self._scope(node, node.args, [node.body])
+        self._scope(node.args, [node.body])
 
     def _comprehension(
         self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
@@ -323,9 +326,9 @@ class Session:
                 targets = {n.id for n in ast.walk(sub.target) if isinstance(n, ast.Name)}
                 inner = sub.body if isinstance(sub, ast.For) else []
                 if targets & set().union(*(self._mutates(child) for child in inner)):
-                    changed |= {
-                        n.id for n in ast.walk(sub.iter) if isinstance(n, ast.Name)
-                    } - set(self.origin)
+                    changed |= {n.id for n in ast.walk(sub.iter) if isinstance(n, ast.Name)} - set(
+                        self.origin
+                    )
             elif isinstance(sub, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Delete):
                 targets = sub.targets if isinstance(sub, ast.Assign | ast.Delete) else [sub.target]
                 for target in targets:
@@ -445,17 +448,13 @@ class Session:
     def source(self, statement: Statement) -> list[str]:
         """The statement's lines, a nested print or assert replaced by ``pass``."""
         lines = self.lines[statement.block]
-        out = []
         skip: set[int] = set()
         for start, end in statement.prints:
             line = lines[start]
             indent = line[: len(line) - len(line.lstrip())]
             skip |= set(range(start + 1, end))
             lines = [*lines[:start], f"{indent}pass", *lines[start + 1 :]]
-        for i in range(statement.first, statement.last):
-            if i not in skip:
-                out.append(lines[i])
-        return out
+        return [lines[i] for i in range(statement.first, statement.last) if i not in skip]
 
 
 def program(session: Session, number: int, code: str, header: str) -> str:
@@ -500,12 +499,14 @@ def page_copies(markdown: str, page_title: str, page_url: str) -> list[Copy]:
             raise PluginError(f"{page_url}: block {number} does not parse: {error}") from error
         header = (
             f'# From the notes page "{page_title}" ({page_url}), block {number}, with the earlier\n'
-            "# statements it needs. Runs where `notes` is installed (README: Run a page's code)."
+            "# statements it needs. Needs {needs} (README: Run a page's code)."
         )
         source = _SOURCE.search(options)
         if source is None or source[1] in {"false", "0", "off", "no"}:
             continue  # the source is not shown: no copy button
-        copies.append(Copy(number, shown.strip("\n"), program(session, number, code, header)))
+        text = program(session, number, code, header)
+        text = text.replace("{needs}", requirements([text]), 1)
+        copies.append(Copy(number, shown.strip("\n"), text))
     return copies
 
 
