@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import html
 import json
 import re
 from dataclasses import dataclass
@@ -286,16 +287,34 @@ def standalone(path: str, name: str) -> tuple[list[str], str]:
 
 
 _forms: list[dict[str, str]] = []
+_pending: dict[str, list[tuple[list[str], list[tuple[list[str], str]]]]] = {}
+_PY_DIV = re.compile(
+    r'<div class="language-(?:python|py) highlight"[^>]*>(<pre>.*?</pre>)</div>', re.DOTALL
+)
 
 
-def _details(indent: str, names: list[str], code: str) -> str:
-    label = ", ".join(f"`{n}`" for n in names)
-    body = "\n".join(f"{indent}        {line}" if line else "" for line in code.splitlines())
+def section_text(path: str, name: str) -> str:
+    """The section as pymdownx.snippets includes it (the lines between the markers)."""
+    module_name = path.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
+    lines = _module(module_name).lines
+    start = next(i for i, line in enumerate(lines) if line.strip() == f"# --8<-- [start:{name}]")
+    end = next(i for i, line in enumerate(lines) if line.strip() == f"# --8<-- [end:{name}]")
+    return "\n".join(lines[start + 1 : end]).strip()
+
+
+def _details(names: list[str], code: str) -> str:
+    """The standalone form, collapsed (pymdownx.details markup), as plain code.
+
+    Plain, not highlighted: Pygments' spans would make a page several times heavier.
+    """
+    label = ", ".join(f"<code>{n}</code>" for n in names)
     return (
-        f'\n{indent}??? example "Standalone {label}: runs without installing notes"\n\n'
-        f"{indent}    The excerpt with the helpers it calls from the package, importing only torch,\n"
-        f"{indent}    math and numpy; its example runs with `python -m doctest`.\n\n"
-        f"{indent}    ```python\n{body}\n{indent}    ```\n\n"
+        f'<details class="example notes-standalone"><summary>Standalone {label}: runs without '
+        "installing notes</summary>\n<p>The excerpt with the helpers it calls from the package, "
+        "importing only torch, math and numpy; its example runs with <code>python -m doctest"
+        "</code>.</p>\n"
+        f'<div class="language-python highlight"><pre><span></span><code>{html.escape(code)}'
+        "</code></pre></div>\n</details>\n"
     )
 
 
@@ -306,12 +325,12 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    """Check each excerpt and put its standalone form, collapsed, under it."""
-    out = []
+    """Check each excerpt is whole and make its standalone form (shown under it later)."""
+    fences = []
     for is_code, text in segments(markdown):
-        out.append(text)
         if not is_code:
             continue
+        texts, forms = [], []
         for line in text.splitlines():
             match = _SNIPPET.match(line)
             if match is None:
@@ -320,19 +339,39 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
                 names, code = standalone(match["path"], match["name"])
             except ExcerptError as error:
                 raise PluginError(f"{page.file.src_uri}: {error}") from error
-            fence = re.match(r"[ \t]*", text)
-            indent = fence[0] if fence else ""
-            _forms.append(
-                {
-                    "page": page.file.src_uri,
-                    "excerpt": f"{match['path']}:{match['name']}",
-                    "code": code,
-                }
-            )
-            if not text.endswith("\n"):
-                out.append("\n")
-            out.append(_details(indent, names, code))
-    return "".join(out)
+            texts.append(section_text(match["path"], match["name"]))
+            forms.append((names, code))
+            excerpt = f"{match['path']}:{match['name']}"
+            _forms.append({"page": page.file.src_uri, "excerpt": excerpt, "code": code})
+        if forms:
+            fences.append((texts, forms))
+    _pending[page.file.src_uri] = fences
+    return markdown
+
+
+def _plain(pre: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", pre))
+
+
+def on_page_content(html_text: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Put each excerpt's standalone form, collapsed, right under the excerpt."""
+    fences = _pending.pop(page.file.src_uri, [])
+    out, position = [], 0
+    for match in _PY_DIV.finditer(html_text):
+        if not fences:
+            break
+        shown = _plain(match[1])
+        texts, forms = fences[0]
+        if not all(text in shown for text in texts):
+            continue
+        fences.pop(0)
+        out.append(html_text[position : match.end()])
+        out.extend(_details(names, code) for names, code in forms)
+        position = match.end()
+    if fences:
+        where = page.file.src_uri
+        raise PluginError(f"{where}: excerpt {fences[0][1][0][0]} was not found in the HTML")
+    return "".join(out) + html_text[position:]
 
 
 def on_post_build(config: MkDocsConfig) -> None:
