@@ -311,6 +311,8 @@ class Session:
         for sub in ast.walk(node):
             if isinstance(sub, ast.Call):
                 func = sub.func
+                if isinstance(func, ast.Name) and func.id not in self.origin:
+                    changed.add(func.id)  # calling an object (a module's forward) may change it
                 if isinstance(func, ast.Attribute) and func.attr not in _PURE_METHODS:
                     receiver = _root(func.value)
                     if receiver is not None and receiver not in self.origin:
@@ -420,11 +422,12 @@ class Session:
         earlier = [s for s in self.statements if s.block < number and not s.only_reports]
         assigned = set().union(*(s.binds - s.immutable for s in self.statements))
         fixed = set().union(*(s.immutable for s in self.statements)) - assigned
-        fixed |= set(dir(builtins)) - assigned - fixed  # print, zip, ... unless rebound
+        every = set().union(*(s.binds for s in self.statements))
+        fixed |= set(dir(builtins)) - every  # print, zip, ... unless the page rebinds them
         wanted: set[str] = set()
         bound: set[str] = set()
         for statement in own:  # names read before the block binds them
-            wanted |= statement.reads - bound - fixed
+            wanted |= statement.reads - bound - (set(dir(builtins)) - every)
             bound |= statement.binds
         chosen: set[int] = set()
         while True:
