@@ -14,10 +14,13 @@ from __future__ import annotations
 import ast
 import html
 import json
+import os
 import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -74,48 +77,79 @@ def snippet_excerpts() -> list[tuple[str, str]]:
     return found
 
 
-def copies(page_html: str) -> dict[int, tuple[str, list[str]]]:
-    """Block number -> (the program its copy button copies, the outputs shown under it)."""
+@dataclass(frozen=True)
+class Copy:
+    program: str  # what the copy button copies
+    expected: list[str]  # the text results and plots shown under the block
+    region: str  # the page's HTML from the block to the next one
+
+
+def copies(page_html: str) -> dict[int, Copy]:
+    """Block number -> its copy, and what the page shows under it."""
     marks = list(_BLOCK.finditer(page_html))
     found = {}
     for i, mark in enumerate(marks):
         end = marks[i + 1].start() if i + 1 < len(marks) else len(page_html)
         region = page_html[mark.end() : end]
-        found[int(mark[1])] = (html.unescape(mark[2]), shown_outputs(region))
+        found[int(mark[1])] = Copy(html.unescape(mark[2]), shown_outputs(region), region)
     return found
 
 
-def leftover(stdout: str, expected: list[str]) -> str:
-    """What `stdout` prints besides the expected outputs (found in order)."""
+def leftover(stdout: str, expected: list[str]) -> list[str]:
+    """What `stdout` prints besides the expected outputs (found in order), piece by piece."""
     rest, position = [], 0
     for text in expected:
         found = stdout.find(text, position)
         rest.append(stdout[position:found])
         position = found + len(text)
     rest.append(stdout[position:])
-    return "".join(rest).strip()
+    return [piece.strip() for piece in rest if piece.strip()]
+
+
+@pytest.fixture(scope="session")
+def copy_runs(
+    readers_install: Reader, site: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[tuple[str, int], tuple[Copy, subprocess.CompletedProcess[str]]]:
+    """Every block's copy, run on the reader's install, a few at a time (one per core)."""
+    python = readers_install.python
+    jobs = []
+    for src in sorted({page for page, _ in executed_blocks()}):
+        page_html = (site / url_path(src) / "index.html").read_text(encoding="utf-8")
+        jobs += [((src, n), copy) for n, copy in copies(page_html).items()]
+
+    scripts = []
+    for _, copy in jobs:
+        folder = tmp_path_factory.mktemp("copy")  # outside the clone
+        (folder / "copied.py").write_text(copy.program, encoding="utf-8")
+        scripts.append(folder / "copied.py")
+
+    def run(script: Path) -> subprocess.CompletedProcess[str]:
+        return run_as_reader(python, script, script.parent)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        results = list(pool.map(run, scripts))
+    return {key: (copy, result) for (key, copy), result in zip(jobs, results, strict=True)}
 
 
 @pytest.mark.build
 @pytest.mark.reader
 @pytest.mark.parametrize(("src", "block"), executed_blocks(), ids=str)
 def test_block_copy_runs_alone_and_prints_what_the_page_shows_under_it(
-    readers_install: Reader, site: Path, src: str, block: int, tmp_path: Path
+    copy_runs: dict[tuple[str, int], tuple[Copy, subprocess.CompletedProcess[str]]],
+    src: str,
+    block: int,
 ) -> None:
-    page_html = (site / url_path(src) / "index.html").read_text(encoding="utf-8")
-    found = copies(page_html)
-    assert block in found, f"{src}: block {block} has no copy program (data-notes-copy)"
-    program, expected = found[block]
-    script = tmp_path / "copied.py"
-    script.write_text(program, encoding="utf-8")
-    result = run_as_reader(readers_install.python, script, tmp_path)
+    assert (src, block) in copy_runs, f"{src}: block {block} has no copy (data-notes-copy)"
+    copy, result = copy_runs[src, block]
     assert result.returncode == 0, (
         f"{src} block {block}: the copy fails on its own:\n{result.stderr[-2500:]}"
     )
-    missing = missing_output(result.stdout, expected)
+    missing = missing_output(result.stdout, copy.expected)
     assert missing is None, f"{src} block {block}: the copy does not print\n{missing[:400]}"
-    extra = leftover(result.stdout, expected)
-    assert not extra, f"{src} block {block}: the copy also prints\n{extra[:400]}"
+    # Anything else it prints must be on the page under the block too (HTML a block prints
+    # beside its plot); a print kept from an earlier block would not be.
+    extra = [piece for piece in leftover(result.stdout, copy.expected) if piece not in copy.region]
+    assert not extra, f"{src} block {block}: the copy also prints\n{extra[0][:400]}"
 
 
 _RUN_DOCTESTS = """
