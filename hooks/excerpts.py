@@ -6,8 +6,8 @@
   method body cut out of its class is refused): the build fails otherwise.
 - **Standalone form.** Under each excerpt, collapsed, the same definitions with every function,
   class and constant of the package they use, found in the source with `ast` and copied in
-  dependency order, and only ``torch``, ``math``, ``numpy`` and a few typing modules of the
-  standard library imported: a reader can paste it into a project without installing `notes`.
+  dependency order, and only ``torch``, ``math``, ``numpy`` and a few modules of the standard
+  library (typing helpers, ``operator``, ``itertools``, ``functools``) imported: a reader can paste it into a project without installing `notes`.
   The docstring's example stays, its ``from notes... import`` lines dropped (the names are
   defined above it), so the form's doctest runs as it is. ``standalone.json`` in the site lists
   every form, for the tests.
@@ -37,7 +37,12 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 _SNIPPET = re.compile(
     r"""^(?P<indent>[ \t]*)--8<--\s+["'](?P<path>notes/[^"':]+\.py):(?P<name>[\w-]+)["']\s*$"""
 )
-_ALLOWED = ("torch", "math", "numpy", "__future__", "typing", "collections.abc", "dataclasses")
+# torch, math, numpy; from the standard library only typing helpers and a few pure-function
+# modules (nothing a reader must install).
+_ALLOWED = (
+    "torch", "math", "numpy", "__future__", "typing", "collections.abc", "dataclasses",
+    "operator", "itertools", "functools",
+)  # fmt: skip
 _DOCTEST_IMPORT = re.compile(r"^(?P<indent>\s*)>>> (?:from notes[\w.]* import|import notes)\b")
 _DEFINITION = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 
