@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import doctest
 import html
 import json
 import re
@@ -150,11 +151,25 @@ def section(path: str, name: str) -> tuple[_Module, list[str]]:
     return module, names
 
 
+def _definition_time(node: ast.stmt) -> set[str]:
+    """Names evaluated when the definition itself runs (not when it is called)."""
+    parts: list[ast.AST] = []
+    if isinstance(node, ast.ClassDef):
+        parts = [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]
+    elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        parts = [*node.decorator_list, *node.args.defaults]
+        parts += [d for d in node.args.kw_defaults if d is not None]
+    elif isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+        parts = [node.value]
+    return {n.id for part in parts for n in ast.walk(part) if isinstance(n, ast.Name)}
+
+
 class _Standalone:
     """Collects definitions and imports, dependencies first."""
 
     def __init__(self) -> None:
         self.chunks: list[str] = []
+        self.needs_first: list[tuple[str, set[str]]] = []  # name, names its definition runs
         self.emitted: dict[str, tuple[str, str]] = {}  # name -> (module, name) it stands for
         self.imports: dict[str, str] = {}  # bound name -> import line
         self._visiting: set[tuple[str, str]] = set()
@@ -193,6 +208,9 @@ class _Standalone:
         if name not in self.emitted:
             self.emitted[name] = key
             self.chunks.append(text)
+            self.needs_first.append((name, _definition_time(node)))
+            # after the definition: an example may use a subclass defined with it as base
+            self._example_names(module, node)
         return name
 
     def _import(self, module: _Module, name: str, source: str, attribute: str | None) -> None:
@@ -246,26 +264,52 @@ class _Standalone:
 
     def _doctest(self, lines: list[str]) -> list[str]:
         """Drop the example's imports from notes, adding what they import."""
-        out, skipping = [], False
+        out: list[str] = []
+        pending: list[str] | None = None  # a parenthesised import, line by line
         for line in lines:
-            if skipping:
+            if pending is not None:
+                pending.append(line.strip().removeprefix("...").strip())
                 if ")" in line:
-                    skipping = False
+                    self._imports_from_notes(" ".join(pending))
+                    pending = None
                 continue
-            match = _DOCTEST_IMPORT.match(line)
-            if match is None:
+            if _DOCTEST_IMPORT.match(line) is None:
                 out.append(line)
                 continue
-            statement = line.split(">>> ", 1)[1]
-            if statement.rstrip().endswith("("):
-                skipping = True
-                continue  # a parenthesised import: its names are the excerpt's own, or helpers
-            tree = ast.parse(statement.strip())
-            for node in tree.body:
-                if isinstance(node, ast.ImportFrom) and node.module:
-                    for alias in node.names:
-                        self.add(_module(node.module), alias.name)
+            statement = line.split(">>> ", 1)[1].strip()
+            if statement.endswith("("):
+                pending = [statement]
+                continue
+            self._imports_from_notes(statement)
         return out
+
+    def _example_names(self, module: _Module, node: ast.stmt) -> None:
+        """Add what the docstring examples use from the module's globals (as doctest runs them)."""
+        bound: set[str] = set()
+        reads: set[str] = set()
+        for sub in ast.walk(node):
+            if not isinstance(sub, _DEFINITION):
+                continue
+            for example in doctest.DocTestParser().get_examples(ast.get_docstring(sub) or ""):
+                try:
+                    tree = ast.parse(example.source)
+                except SyntaxError:
+                    continue
+                visitor = _Names()
+                visitor.visit(tree)
+                reads |= visitor.reads - bound
+                bound |= visitor.binds
+        for name in sorted(reads - bound):
+            if module.top(name) is not None or module.imported(name) is not None:
+                self.add(module, name)
+
+    def _imports_from_notes(self, statement: str) -> None:
+        for node in ast.parse(statement).body:
+            if isinstance(node, ast.ImportFrom) and node.module:
+                for alias in node.names:
+                    self.add(_module(node.module), alias.name)
+            else:
+                raise ExcerptError(f"an example imports notes as a module: {statement}")
 
     def text(self, title: str) -> str:
         self.imports.pop("annotations", None)
@@ -277,7 +321,25 @@ class _Standalone:
             '`python -m doctest -o ELLIPSIS -o NORMALIZE_WHITESPACE this_file.py`.\n"""\n'
         )
         head = [header, "from __future__ import annotations", ""]
-        return "\n".join([*head, *imports, "", "", "\n\n\n".join(self.chunks), ""])
+        return "\n".join([*head, *imports, "", "", "\n\n\n".join(self._ordered()), ""])
+
+    def _ordered(self) -> list[str]:
+        """The chunks, each after those its definition evaluates (bases, defaults, values)."""
+        names = {name for name, _ in self.needs_first}
+        done: set[str] = set()
+        order: list[str] = []
+        left = list(zip(self.needs_first, self.chunks, strict=True))
+        while left:
+            for i, ((name, needs), chunk) in enumerate(left):
+                if (needs & names) - done - {name} <= set():
+                    order.append(chunk)
+                    done.add(name)
+                    del left[i]
+                    break
+            else:  # a cycle at definition time cannot run in any order: keep the given one
+                order += [chunk for _, chunk in left]
+                break
+        return order
 
 
 def standalone(path: str, name: str) -> tuple[list[str], str]:
