@@ -13,6 +13,9 @@ function notesShowRuntime() {
 // Copy with context (hooks/copy_context.py): an executed block's source carries, in
 // data-notes-copy, the program that runs on its own; Material's copy button copies
 // data-clipboard-text when it is set, instead of the code shown.
+// Material's copy buttons: `button.md-code__button[data-md-type=copy]` (9.6 and later) or
+// `.md-clipboard` (earlier); both carry data-clipboard-target.
+const notesCopyButtons = "[data-clipboard-target]";
 const notesCopyTitle = "Copy a program that runs on its own: this block and the earlier code it needs";
 function notesCopyButton(button) {
   const block = button.closest("[data-notes-copy]");
@@ -22,7 +25,7 @@ function notesCopyButton(button) {
   }
 }
 function notesSetCopies() {
-  for (const button of document.querySelectorAll("[data-notes-copy] .md-clipboard")) {
+  for (const button of document.querySelectorAll(`[data-notes-copy] ${notesCopyButtons}`)) {
     notesCopyButton(button);
   }
 }
@@ -31,7 +34,7 @@ function notesSetCopies() {
 document.addEventListener(
   "click",
   (event) => {
-    const button = event.target instanceof Element && event.target.closest(".md-clipboard");
+    const button = event.target instanceof Element && event.target.closest(notesCopyButtons);
     if (button) notesCopyButton(button);
   },
   true,
