@@ -151,6 +151,27 @@ def section(path: str, name: str) -> tuple[_Module, list[str]]:
     return module, names
 
 
+def _summaries_only(lines: list[str], node: ast.stmt, first: int) -> list[str]:
+    """Each docstring in `node` cut to its first line (`lines` start at line `first`)."""
+    lines = list(lines)
+    definitions = [n for n in ast.walk(node) if isinstance(n, _DEFINITION)]
+    for sub in sorted(definitions, key=lambda n: -n.lineno):
+        doc = sub.body[0] if sub.body else None
+        if not (
+            isinstance(doc, ast.Expr)
+            and isinstance(doc.value, ast.Constant)
+            and isinstance(doc.value.value, str)
+        ):
+            continue
+        start, end = doc.lineno - 1 - first, (doc.end_lineno or doc.lineno) - first
+        if end - start <= 1:
+            continue
+        indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
+        summary = doc.value.value.strip().splitlines()[0].strip().replace('"', "'")
+        lines[start:end] = [f'{indent}r"""{summary}"""']
+    return lines
+
+
 def _definition_time(node: ast.stmt) -> set[str]:
     """Names evaluated when the definition itself runs (not when it is called)."""
     parts: list[ast.AST] = []
@@ -174,8 +195,12 @@ class _Standalone:
         self.imports: dict[str, str] = {}  # bound name -> import line
         self._visiting: set[tuple[str, str]] = set()
 
-    def add(self, module: _Module, name: str) -> str:
-        """Make `name` of `module` available; return the name it is emitted under."""
+    def add(self, module: _Module, name: str, *, primary: bool = False) -> str:
+        """Make `name` of `module` available; return the name it is emitted under.
+
+        A helper (not `primary`) keeps only the first line of its docstrings: the form stays
+        short, and only the excerpt's own examples run.
+        """
         key = (module.name, name)
         node = module.top(name)
         if node is None:
@@ -203,14 +228,14 @@ class _Standalone:
         if key in self._visiting:
             return name
         self._visiting.add(key)
-        text = self._dependencies(module, node)
+        text = self._dependencies(module, node, primary=primary)
         self._visiting.discard(key)
         if name not in self.emitted:
             self.emitted[name] = key
             self.chunks.append(text)
             self.needs_first.append((name, _definition_time(node)))
-            # after the definition: an example may use a subclass defined with it as base
-            self._example_names(module, node)
+            if primary:  # after the definition: an example may use a subclass of it
+                self._example_names(module, node)
         return name
 
     def _import(self, module: _Module, name: str, source: str, attribute: str | None) -> None:
@@ -228,7 +253,7 @@ class _Standalone:
             raise ExcerptError(f"{name!r} is imported two ways: {self.imports[name]} / {line}")
         self.imports[name] = line
 
-    def _dependencies(self, module: _Module, node: ast.stmt) -> str:
+    def _dependencies(self, module: _Module, node: ast.stmt, *, primary: bool) -> str:
         """Add what `node` uses; return its source, module aliases (``check.x``) resolved."""
         first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))]) - 1
         lines = module.lines[first : node.end_lineno]
@@ -259,7 +284,7 @@ class _Standalone:
             self.add(module, name)
         for row, start, end, replacement in sorted(edits, reverse=True):
             lines[row] = lines[row][:start] + replacement + lines[row][end:]
-        lines = self._doctest(lines)  # every example runs in the form, helpers' too
+        lines = self._doctest(lines) if primary else _summaries_only(lines, node, first)
         return "\n".join(lines)
 
     def _doctest(self, lines: list[str]) -> list[str]:
@@ -347,7 +372,7 @@ def standalone(path: str, name: str) -> tuple[list[str], str]:
     module, names = section(path, name)
     collector = _Standalone()
     for definition in names:
-        collector.add(module, definition)
+        collector.add(module, definition, primary=True)
     title = f"Standalone {', '.join(f'{module.name}.{n}' for n in names)}"
     title = title if len(title) <= 90 else f"Standalone {module.name}:{name}"
     return names, collector.text(title)
