@@ -48,12 +48,38 @@ def executed_blocks(markdown: str) -> list[str]:
     return blocks
 
 
+# Optional extras (pyproject.toml) and a name in page code that needs each one.
+EXTRAS = {"digits": ("load_digits",)}  # notes.flows.load_digits reads scikit-learn's digits
+
+
+def extras_for(blocks: list[str]) -> list[str]:
+    """The optional extras a page's code needs, from the names it uses."""
+    return [
+        extra
+        for extra, names in EXTRAS.items()
+        if any(re.search(rf"\b{name}\b", code) for name in names for code in blocks)
+    ]
+
+
+def requirements(blocks: list[str]) -> str:
+    """What a page's code needs: ``notes`` or ``notes[digits]``, and the torch it ran with."""
+    import torch  # noqa: PLC0415  (the torch this build runs, not a dependency of the hooks)
+
+    extras = extras_for(blocks)
+    package = f"notes[{','.join(extras)}]" if extras else "notes"
+    return f"{package}; the numbers shown were computed with torch {torch.__version__}"
+
+
 def script_for(page_title: str, page_url: str, blocks: list[str]) -> str:
     """A runnable script from a page's blocks, with a header saying where it comes from."""
+    extras = extras_for(blocks)
+    install = f"'.[{','.join(extras)}]'" if extras else "."
     header = (
         f'"""Code of the notes page "{page_title}" ({page_url}), in page order.\n\n'
-        "Generated when the site was built; run it with `python` where `notes` is installed\n"
-        '(`pip install -e .` in a clone of the project). It prints what the page shows.\n"""\n'
+        f"Needs: {requirements(blocks)}.\n"
+        "Generated when the site was built; run it with `python` where `notes` is installed: in a\n"
+        f"clone, `pip install -c constraints.txt {install}` (README: Run a page's code). It prints\n"
+        'what the page shows.\n"""\n'
     )
     return header + "".join(f"\n# --- block {n} ---\n{code}\n" for n, code in enumerate(blocks, 1))
 
