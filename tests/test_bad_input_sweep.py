@@ -110,6 +110,11 @@ def x2(n: int = 6) -> torch.Tensor:
     return 0.1 + 0.8 * torch.rand(n, 2, generator=torch.Generator().manual_seed(0))
 
 
+def x2d(d: int, n: int = 6) -> torch.Tensor:
+    """A batch in (0.1, 0.9)^d."""
+    return 0.1 + 0.8 * torch.rand(n, d, generator=torch.Generator().manual_seed(0))
+
+
 def gen() -> torch.Generator:
     return torch.Generator().manual_seed(0)
 
@@ -826,6 +831,67 @@ VALID.update(
         },
     }
 )
+
+
+def bump5() -> torch.Tensor:
+    """A 5 x 5 grid with one strict local maximum at its centre."""
+    x = torch.linspace(-1, 1, 5)
+    return (-(x[:, None] ** 2) - x[None, :] ** 2).exp()
+
+
+def table2() -> torch.Tensor:
+    """A fitted histogram of D = 2 features with Q = 2 levels."""
+    return flows.fit_histogram(torch.tensor([[0, 1], [1, 1], [0, 0]]), levels=2)
+
+
+VALID.update(
+    {
+        "notes.attention.first_update": lambda: {
+            "weight": torch.full((2, 3), 0.5),
+            "grad": torch.tensor([[1.0, -2.0, 0.5], [0.25, 4.0, -1.0]]),
+            "optimizer": "adafactor",
+            "lr": 0.01,
+        },
+        "notes.initialization.post_norm_input_weight": lambda: {
+            "depth": 2,
+            "width": 4,
+            "init": "he",
+            "activation": "relu",
+            "batch": 2,
+            "nets": 2,
+            "generator": gen(),
+        },
+        "notes.linear_attention.round_exponents": lambda: {
+            "n": torch.tensor([1.0, 2.0, 4.0]),
+            "times": torch.tensor([[1.0, 1.0], [2.0, 4.0], [4.0, 16.0]]),
+        },
+        "notes.flows.fit_histogram": lambda: {
+            "q": torch.tensor([[0, 1], [1, 1], [0, 0]]),
+            "levels": 2,
+            "pseudocount": 1.0,
+        },
+        "notes.flows.histogram_log_prob": lambda: {
+            "log_table": table2(),
+            "x": torch.tensor([[0.25, 0.75], [0.5, 0.1]]),
+        },
+        "notes.flows.local_maxima": lambda: {"values": bump5(), "floor": 1e-3},
+        "notes.flows.squeeze_permutation": lambda: {"channels": 1, "height": 2, "width": 4},
+        "notes.flows.Squeeze": lambda: {"channels": 1, "height": 2, "width": 2},
+        "notes.flows.FactorOut": lambda: {"factored": 1, "inner": flows.Scaling(1)},
+    }
+)
+for _name, _make, _dim in (
+    ("Squeeze", lambda: flows.Squeeze(1, 2, 2), 4),  # D = 4: one 2 x 2 image
+    ("FactorOut", lambda: flows.FactorOut(1, flows.Scaling(1)), 2),
+):
+    VALID[f"notes.flows.{_name}.forward"] = lambda m=_make, d=_dim: {"self": m(), "x": x2d(d)}
+    VALID[f"notes.flows.{_name}.call_and_ladj"] = lambda m=_make, d=_dim: {
+        "self": m(),
+        "x": x2d(d),
+    }
+    VALID[f"notes.flows.{_name}.inverse"] = lambda m=_make, d=_dim: {"self": m(), "y": x2d(d)}
+    VALID[f"notes.flows.{_name}.as_transform"] = lambda m=_make: {"self": m()}
+
 for _method in ("log_prob", "responsibilities", "score", "denoise"):
     VALID[f"notes.diffusion.GaussianMixture.{_method}"] = lambda: {
         "self": mixture2(),
@@ -946,6 +1012,10 @@ ALLOWED: dict[str, dict[str, set[str]]] = {
     "notes.diffusion.ode_sample": {"x": {"wider"}},
     # the log-density of a point may be -inf; bits per dim of it is inf
     "notes.flows.bits_per_dim": {},
+    # a grid of counts (a 2-D histogram) has modes like a density sampled as floats
+    "notes.flows.local_maxima": {"values": {"int-dtype"}},
+    # the number of timing rounds R (columns of times) is free
+    "notes.linear_attention.round_exponents": {"times": {"wider"}},
 }
 
 # Names of numbers that must be > 0 (zero and negative values are bad), and per-name ranges.

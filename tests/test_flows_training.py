@@ -543,8 +543,30 @@ def test_cosine_schedule_decays_the_learning_rate_and_is_deterministic():
             ValueError,
             r"x must have D = 1 in shape \(N, D\)",
         ),
-        (lambda: local_maxima(torch.zeros(2, 5)), ValueError, "values must be a tensor of shape"),
+        (
+            lambda: fit_histogram(torch.zeros(0, 2, dtype=torch.long), 2),
+            ValueError,
+            r"q must have N >= 1",
+        ),
+        (
+            lambda: histogram_log_prob(torch.zeros(0, 2), torch.zeros(1, 0)),
+            ValueError,
+            r"log_table must have D >= 1",
+        ),
+        (
+            lambda: histogram_log_prob(torch.zeros(1, 2), torch.zeros(1, 1)),
+            ValueError,
+            r"log_table must sum to 1",
+        ),
+        (lambda: local_maxima(torch.zeros(2, 5)), ValueError, r"values must have H >= 3"),
+        (lambda: local_maxima([[0.0] * 3] * 3), TypeError, "values must be a torch.Tensor"),
+        (
+            lambda: local_maxima(torch.full((3, 3), math.nan)),
+            ValueError,
+            r"values must be finite",
+        ),
         (lambda: local_maxima(torch.zeros(4, 4), floor=1.0), ValueError, r"floor must be in"),
+        (lambda: local_maxima(torch.zeros(4, 4), floor="0"), TypeError, "floor must be a real"),
     ],
     ids=[
         "hist list",
@@ -554,8 +576,14 @@ def test_cosine_schedule_decays_the_learning_rate_and_is_deterministic():
         "hist pseudocount",
         "hist x outside",
         "hist x shape",
+        "hist no rows",
+        "hist empty table",
+        "hist table not normalised",
         "maxima small grid",
+        "maxima list",
+        "maxima nan",
         "maxima floor",
+        "maxima floor str",
     ],
 )
 def test_new_baselines_refuse_bad_input(make, error, match):

@@ -476,6 +476,7 @@ BAD: list[tuple[str, Callable[[], object], type[Exception], str]] = [
     ("post_zero_batch", lambda: post_norm_input_weight(2, 4, batch=0), ValueError, "batch must be an int >= 1"),
     ("post_unknown_init", lambda: post_norm_input_weight(2, 4, init="orthogonal"), ValueError, "init must be"),
     ("post_unknown_activation", lambda: post_norm_input_weight(2, 4, activation="elu"), ValueError, "activation must be one of"),
+    ("post_seed_generator", lambda: post_norm_input_weight(2, 4, generator=0), TypeError, "generator must be a torch.Generator or None"),
     ("log_ratio_zero_gain", lambda: relu_log_ratio_moments(8, 0.0), ValueError, "gain must be > 0"),
     ("sgd_list_x", lambda: two_layer_sgd_step([1.0, 2.0], 4), TypeError, "x must be a torch.Tensor"),
     ("sgd_int_x", lambda: two_layer_sgd_step(torch.ones(3, dtype=torch.int64), 4), TypeError, "x must have a floating dtype"),

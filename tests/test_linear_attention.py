@@ -583,7 +583,9 @@ def test_bad_cost_arguments_are_refused() -> None:
         ValueError, match=_msg("times must be >= 0 everywhere (costs are positive)")
     ):
         round_exponents(n, -n[:, None])
-    with pytest.raises(ValueError, match=_msg("times must have M = 3")):
+    with pytest.raises(
+        ValueError, match=_msg("n and times must agree on the number of sizes M, got 3 and 2")
+    ):
         round_exponents(n, n[:2, None])
     with pytest.raises(ValueError, match=_msg("n must be >= 0 everywhere (sizes are positive)")):
         round_exponents(-n, n[:, None])

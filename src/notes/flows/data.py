@@ -370,11 +370,10 @@ def local_maxima(values: object, *, floor: float = 1e-3) -> int:
     References:
         [Training page](../flows/training.md#nice-is-unimodal).
     """
-    if not isinstance(values, Tensor) or values.dim() != 2 or min(values.shape) < 3:
-        raise ValueError(f"values must be a tensor of shape (H, W) with H, W >= 3, got {values!r}")
-    if not 0 <= floor < 1:
+    v = check.tensor("values", values, dims="H W", floating=False, min_sizes={"H": 3, "W": 3})
+    if not 0 <= check.real("floor", floor) < 1:
         raise ValueError(f"floor must be in [0, 1), got {floor!r}")
-    v = values.double()
+    v = v.double()
     centre = v[1:-1, 1:-1]
     peak = torch.ones_like(centre, dtype=torch.bool)
     for di in (-1, 0, 1):

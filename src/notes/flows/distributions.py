@@ -269,7 +269,7 @@ def fit_histogram(q: object, levels: int, *, pseudocount: float = 1.0) -> Tensor
     """
     if not isinstance(q, Tensor):
         raise TypeError(f"q must be a torch.Tensor, got {type(q).__name__}")
-    check.tensor("q", q.double(), dims="N D")
+    check.tensor("q", q.double(), dims="N D", min_sizes={"N": 1})  # no rows: nothing to count
     levels = positive_int("levels", levels, 2)
     a = positive_float("pseudocount", pseudocount)
     index = _levels(q, levels, "q")  # (N, D)
@@ -303,7 +303,8 @@ def histogram_log_prob(log_table: Tensor, x: Tensor) -> Tensor:
     References:
         [Training page](../flows/training.md#digits).
     """
-    check.tensor("log_table", log_table, dims="D Q")
+    check.tensor("log_table", log_table, dims="D Q", min_sizes={"D": 1})
+    check.probabilities("log_table", log_table.exp())  # each row a distribution over levels
     dim, levels = log_table.shape
     check.tensor("x", x, dims="N D", sizes={"D": dim})
     if not bool(((x >= 0) & (x < 1)).all()):

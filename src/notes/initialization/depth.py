@@ -225,6 +225,7 @@ def post_norm_input_weight(
     phi = activation_fn(activation)
     if init not in ("lecun", "xavier", "he"):
         raise ValueError(f"init must be 'lecun', 'xavier' or 'he', got {init!r}")
+    check.generator("generator", generator)
     g = gain(activation) if init == "he" else 1.0
     sigma = xavier_std(m, m) if init == "xavier" else lecun_std(m, g)  # σ = g/√m
     eps = 1e-5  # F.layer_norm's default

@@ -136,8 +136,8 @@ def round_exponents(n: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
     References:
         [cost](../linear-attention.md#cost)
     """
-    tensor("n", n, dims="M", min_numel=3)
-    tensor("times", times, dims="M R", sizes={"M": n.shape[0]}, min_numel=1)
+    tensor("n", n, dims="M", min_numel=3), tensor("times", times, dims="M R", min_numel=1)
+    agree(("n", "times"), (n.shape[0], times.shape[0]), "the number of sizes M")
     nonnegative("n", n, "sizes are positive")
     nonnegative("times", times, "costs are positive")
     x, y = n.double().log(), times.double().log()  # (m,), (m, R)

@@ -89,10 +89,6 @@ def _elu_plus_one(x: torch.Tensor) -> torch.Tensor:
     return torch.where(x > 0, x + 1.0, torch.exp(x.clamp(max=0.0)))
 
 
-#: The named feature maps: ``"elu+1"`` (strictly positive) and ``"relu"`` (non-negative).
-FEATURE_MAPS: dict[str, FeatureMap] = {"elu+1": _elu_plus_one, "relu": torch.relu}
-
-
 def _features(name: str, x: torch.Tensor, feature_map: str | FeatureMap) -> torch.Tensor:
     """phi(x), checked: a tensor of shape (*, T, r) with no negative entry."""
     if isinstance(feature_map, str):
@@ -109,3 +105,6 @@ def _features(name: str, x: torch.Tensor, feature_map: str | FeatureMap) -> torc
 
 
 # --8<-- [end:feature_maps]
+
+#: The named feature maps: ``"elu+1"`` (strictly positive) and ``"relu"`` (non-negative).
+FEATURE_MAPS: dict[str, FeatureMap] = {"elu+1": _elu_plus_one, "relu": torch.relu}
