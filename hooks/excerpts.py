@@ -7,7 +7,7 @@
 - **Standalone form.** Under each excerpt, collapsed, the same definitions with every function,
   class and constant of the package they use, found in the source with `ast` and copied in
   dependency order, and only ``torch``, ``math``, ``numpy`` and a few modules of the standard
-  library (typing helpers, ``operator``, ``itertools``, ``functools``) imported: a reader can paste it into a project without installing `notes`.
+  library (typing helpers, ``operator``, ``itertools``, ``functools``, ``contextlib``) imported: a reader can paste it into a project without installing `notes`.
   The docstring's example stays, its ``from notes... import`` lines dropped (the names are
   defined above it), so the form's doctest runs as it is. ``standalone.json`` in the site lists
   every form, for the tests.
@@ -42,7 +42,7 @@ _SNIPPET = re.compile(
 # modules (nothing a reader must install).
 _ALLOWED = (
     "torch", "math", "numpy", "__future__", "typing", "collections.abc", "dataclasses",
-    "operator", "itertools", "functools",
+    "operator", "itertools", "functools", "contextlib",
 )  # fmt: skip
 _DOCTEST_IMPORT = re.compile(r"^(?P<indent>\s*)>>> (?:from notes[\w.]* import|import notes)\b")
 _DEFINITION = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
