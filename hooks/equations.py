@@ -146,6 +146,19 @@ def on_page_content(html_text: str, page: Page, config: MkDocsConfig, files: Fil
     html_text = _DISPLAY.sub(display_math, html_text)
     html_text = _INLINE.sub(inline_math, html_text)
     if glyphs:
+        # Short ids for the page's glyphs ("mjx-MM-I-1D453" -> "mj3f"), and SVG 2's plain
+        # href: each of the thousands of <use> elements on a page gets lighter.
+        short = {key: f"mj{number:x}" for number, key in enumerate(sorted(glyphs))}
+
+        def shorten(match: re.Match[str]) -> str:
+            prefix = 'href="#' if match[1].startswith("xlink") else match[1]
+            return prefix + short.get(match[2], match[2]) + '"'
+
+        html_text = re.sub(r'(xlink:href="#|id=")(mjx-[\w-]+)"', shorten, html_text)
+        glyphs = {
+            short[key]: re.sub(r'id="mjx-[\w-]+"', f'id="{short[key]}"', path)
+            for key, path in glyphs.items()
+        }
         defs = "".join(glyphs[key] for key in sorted(glyphs))
         html_text = (
             '<svg class="notes-math-defs" aria-hidden="true" focusable="false" '

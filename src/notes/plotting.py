@@ -148,6 +148,7 @@ def to_svg(fig: Figure, *, close: bool = True, alt: str | None = None) -> str:
     svg = re.sub(r"<!--.*?-->\s*", "", svg, flags=re.DOTALL).strip()
     # Lighter markup, same picture: coordinates to 1/100 pt, and no indentation.
     svg = re.sub(r"(\d\.\d{2})\d+", r"\1", svg)
+    svg = svg.replace(' xlink:href="', ' href="')  # SVG 2: markers reused without xlink
     return re.sub(r"\s*\n\s*", " ", svg)
 
 
