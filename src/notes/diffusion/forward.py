@@ -99,25 +99,25 @@ def simulate_chain(
 def posterior(x0: Tensor, xt: Tensor, t: int, betas: Tensor) -> tuple[Tensor, Tensor]:
     r"""The mean and variance of $q(x_{t-1} \mid x_t, x_0)$, a Gaussian by Bayes' rule.
 
-       $$ \tilde\mu_t = \frac{\sqrt{\bar\alpha_{t-1}}\,\beta_t}{1 - \bar\alpha_t} x_0
-          + \frac{\sqrt{1 - \beta_t}\,(1 - \bar\alpha_{t-1})}{1 - \bar\alpha_t} x_t, \qquad
-          \tilde\beta_t = \frac{1 - \bar\alpha_{t-1}}{1 - \bar\alpha_t} \beta_t
+    $$ \tilde\mu_t = \frac{\sqrt{\bar\alpha_{t-1}}\,\beta_t}{1 - \bar\alpha_t} x_0
+       + \frac{\sqrt{1 - \beta_t}\,(1 - \bar\alpha_{t-1})}{1 - \bar\alpha_t} x_t, \qquad
+       \tilde\beta_t = \frac{1 - \bar\alpha_{t-1}}{1 - \bar\alpha_t} \beta_t
     $$
 
-       Args:
-           x0: shape `(*, D)`.
-           xt: shape of `x0`.
-           t: index in [1, T - 1] (at $t = 0$ the posterior is a point mass at $x_0$).
-           betas: shape `(T,)`.
+    Args:
+        x0: shape `(*, D)`.
+        xt: shape of `x0`.
+        t: index in [1, T - 1] (at $t = 0$ the posterior is a point mass at $x_0$).
+        betas: shape `(T,)`.
 
-       Returns:
-           $(\tilde\mu_t, \tilde\beta_t)$: shape of `x0`, and a 0-d tensor.
+    Returns:
+        $(\tilde\mu_t, \tilde\beta_t)$: shape of `x0`, and a 0-d tensor.
 
-       Examples:
-           >>> b = torch.tensor([0.5, 0.5], dtype=torch.float64)
-           >>> mu, var = posterior(torch.zeros(1), torch.ones(1), 1, b)
-           >>> round(float(mu[0]), 6), round(float(var), 6)
-           (0.471405, 0.333333)
+    Examples:
+        >>> b = torch.tensor([0.5, 0.5], dtype=torch.float64)
+        >>> mu, var = posterior(torch.zeros(1), torch.ones(1), 1, b)
+        >>> round(float(mu[0]), 6), round(float(var), 6)
+        (0.471405, 0.333333)
     """
     x0, xt = tensor("x0", x0), tensor("xt", xt)
     shapes_match(["x0", "xt"], [x0, xt])

@@ -141,33 +141,33 @@ def ode_sample(
 ) -> Tensor:
     r"""Solve $dx/d\sigma = (x - D(x; \sigma))/\sigma$ through the levels `sigmas` (Euler or Heun).
 
-       $$ d_i = \frac{x_i - D(x_i; \sigma_i)}{\sigma_i}, \quad
-          x_{i+1} = x_i + (\sigma_{i+1} - \sigma_i)\, d_i, \quad
-          \text{Heun: } x_{i+1} = x_i + (\sigma_{i+1} - \sigma_i)\tfrac12 (d_i + d'_{i+1})
+    $$ d_i = \frac{x_i - D(x_i; \sigma_i)}{\sigma_i}, \quad
+       x_{i+1} = x_i + (\sigma_{i+1} - \sigma_i)\, d_i, \quad
+       \text{Heun: } x_{i+1} = x_i + (\sigma_{i+1} - \sigma_i)\tfrac12 (d_i + d'_{i+1})
     $$
 
-       Heun's correction is skipped on a last step to $\sigma = 0$, so $n$ steps cost $2n - 1$
-       evaluations of $D$.
+    Heun's correction is skipped on a last step to $\sigma = 0$, so $n$ steps cost $2n - 1$
+    evaluations of $D$.
 
-       Args:
-           denoiser: $D(x; \sigma)$ as `denoiser(x, sigma)`.
-           x: the start, $x \sim \mathcal{N}(0, \sigma_0^2 I)$ approximately, shape `(N, D)`.
-           sigmas: decreasing levels, shape `(n + 1,)`, every one > 0 except possibly the last.
-           method: ``"euler"`` or ``"heun"``.
-           trajectory: return every step, shape `(n + 1, N, D)`.
+    Args:
+        denoiser: $D(x; \sigma)$ as `denoiser(x, sigma)`.
+        x: the start, $x \sim \mathcal{N}(0, \sigma_0^2 I)$ approximately, shape `(N, D)`.
+        sigmas: decreasing levels, shape `(n + 1,)`, every one > 0 except possibly the last.
+        method: ``"euler"`` or ``"heun"``.
+        trajectory: return every step, shape `(n + 1, N, D)`.
 
-       Returns:
-           Shape `(N, D)`, or the trajectory.
+    Returns:
+        Shape `(N, D)`, or the trajectory.
 
-       Examples:
-           >>> x = torch.ones(1, 1, dtype=torch.float64) * 3
-           >>> s = torch.tensor([2.0, 1.0, 0.0], dtype=torch.float64)
-           >>> ode_sample(lambda x, sigma: x / (1 + sigma**2), x, s, method="euler").item()  # N(0,1) data
-           0.9
+    Examples:
+        >>> x = torch.ones(1, 1, dtype=torch.float64) * 3
+        >>> s = torch.tensor([2.0, 1.0, 0.0], dtype=torch.float64)
+        >>> ode_sample(lambda x, sigma: x / (1 + sigma**2), x, s, method="euler").item()  # N(0,1) data
+        0.9
 
-       References:
-           Elucidating the Design Space of Diffusion-Based Generative Models, T. Karras et al.,
-           2022, <https://arxiv.org/abs/2206.00364>. [Page](../diffusion/edm.md#rho).
+    References:
+        Elucidating the Design Space of Diffusion-Based Generative Models, T. Karras et al.,
+        2022, <https://arxiv.org/abs/2206.00364>. [Page](../diffusion/edm.md#rho).
     """
     denoiser = shape_preserving("denoiser", denoiser)
     boolean("trajectory", trajectory)
