@@ -109,6 +109,9 @@ def _render(tex: str, *, display: bool) -> str:
         # Inline SVG in HTML needs no namespace declarations (the parser supplies them, and
         # maps xlink:href), and focusable is an old IE attribute: bytes on every equation.
         svg = _NAMESPACES.sub("", svg).replace(' focusable="false"', "")
+        # The colour and stroke every equation sets on its outer group come from the
+        # stylesheet instead (docs/stylesheets/notes.css), once for the site.
+        svg = svg.replace('<g stroke="currentColor" fill="currentColor" stroke-width="0"', "<g")
         label = html.escape(tex.strip(), quote=True)
         _cache[key] = svg.replace("<svg ", f'<svg aria-label="{label}" ', 1)
     return _cache[key]
@@ -146,13 +149,13 @@ def on_page_content(html_text: str, page: Page, config: MkDocsConfig, files: Fil
     html_text = _DISPLAY.sub(display_math, html_text)
     html_text = _INLINE.sub(inline_math, html_text)
     if glyphs:
-        # Short ids for the page's glyphs ("mjx-MM-I-1D453" -> "mj3f"), and SVG 2's plain
-        # href: each of the thousands of <use> elements on a page gets lighter.
+        # Short ids for the page's glyphs ("mjx-MM-I-1D453" -> "mj3f"): each of the thousands
+        # of <use> elements on a page gets lighter. (Not SVG 2's plain href: Material's instant
+        # navigation assigns every element's href property, read-only on <use>.)
         short = {key: f"mj{number:x}" for number, key in enumerate(sorted(glyphs))}
 
         def shorten(match: re.Match[str]) -> str:
-            prefix = 'href="#' if match[1].startswith("xlink") else match[1]
-            return prefix + short.get(match[2], match[2]) + '"'
+            return match[1] + short.get(match[2], match[2]) + '"'
 
         html_text = re.sub(r'(xlink:href="#|id=")(mjx-[\w-]+)"', shorten, html_text)
         glyphs = {

@@ -146,9 +146,8 @@ def to_svg(fig: Figure, *, close: bool = True, alt: str | None = None) -> str:
     # Comments and the RDF metadata carry matplotlib's version only: strip them.
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.DOTALL)
     svg = re.sub(r"<!--.*?-->\s*", "", svg, flags=re.DOTALL).strip()
-    # Lighter markup, same picture: coordinates to 1/100 pt, and no indentation.
-    svg = re.sub(r"(\d\.\d{2})\d+", r"\1", svg)
-    svg = svg.replace(' xlink:href="', ' href="')  # SVG 2: markers reused without xlink
+    # Lighter markup, same picture: coordinates to 1/10 pt, and no indentation.
+    svg = re.sub(r"(\d\.\d)\d+", r"\1", svg)
     return re.sub(r"\s*\n\s*", " ", svg)
 
 
