@@ -89,8 +89,21 @@ class Copy:
     region: str  # the page's HTML from the block to the next one
 
 
+_FOLDED = re.compile(
+    r'<div class="notes-figure">(.*?)<details class="notes-figure-code"><summary>[^<]*</summary>'
+    r"(.*?)</details>",
+    re.DOTALL,
+)
+
+
+def unfold(page_html: str) -> str:
+    """Put each figure's folded code back above the figure (hooks/figures.py shows it below)."""
+    return _FOLDED.sub(lambda m: f'<div class="notes-figure">{m[2]}{m[1]}', page_html)
+
+
 def copies(page_html: str) -> dict[int, Copy]:
-    """Block number -> its copy, and what the page shows under it."""
+    """Block number -> its copy, and what the page shows under it (a figure: above its code)."""
+    page_html = unfold(page_html)
     marks = list(_BLOCK.finditer(page_html))
     found = {}
     for i, mark in enumerate(marks):
