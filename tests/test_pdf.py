@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,8 @@ def test_the_pdf_has_a_bookmark_and_the_title_of_every_page(
         html = (site / pdf.url_path(src) / "index.html").read_text(encoding="utf-8")
         h1 = re.search(r"<h1[^>]*>(.*?)</h1>", html, re.DOTALL)
         assert h1 is not None, src
-        title = " ".join(re.sub(r"<[^>]+>", "", h1.group(1)).replace("¶", "").split())
+        text_of_h1 = unescape(re.sub(r"<[^>]+>", "", h1.group(1)))
+        title = " ".join(text_of_h1.replace("¶", "").split())  # without the permalink sign
         assert title in text, f"the title of {src!r} ({title!r}) is not in the PDF's text"
     # Maths and plots are vectors: the page PDFs hold no images but the rasterised dense layers.
     print(f"PDF: {len(reader.pages)} pages, {out.stat().st_size / 1e6:.1f} MB")
