@@ -16,6 +16,11 @@ Each case pairs a `notes` call with a reference written here in plain PyTorch:
 Run ``python3 -m nox -s bench`` (or ``python benchmarks/speed.py`` where `notes` is installed):
 it prints a table of absolute times and ratios and writes it to ``build/bench.json``.
 `tests/test_speed.py` gates on the ratios only.
+
+A second measurement times softmax attention and both orders of linear attention at lengths
+512 to 4 096 (width 32), interleaved, and fits each round's growth exponent of time against
+length (``attention_exponents``): the page counts their flops, which never change from run to
+run; this is the time, which does.
 """
 
 from __future__ import annotations
@@ -34,8 +39,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from notes.attention import scaled_dot_product_attention
 from notes.flows import AffineCoupling, Flow, alternating_mask, make_optimizer, training_step
 from notes.flows.training import num_threads
+from notes.linear_attention import interleaved_times, linear_attention, round_exponents
 from notes.reparam import gumbel_softmax
 
 Step = Callable[[], object]
@@ -218,6 +225,46 @@ def measure(case: str, rounds: int | None = None, iterations: int | None = None)
     )
 
 
+# --- time exponents of attention ------------------------------------------------------------
+ATTENTION_LENGTHS = (512, 1024, 2048, 4096)
+ATTENTION_WIDTH = 32
+
+
+def attention_exponents(rounds: int = 5) -> dict[str, list[float]]:
+    """Each round's fitted exponent of CPU time against length, over the three longest lengths.
+
+    Softmax attention and linear attention (elu + 1) in both orders, one call of each length in
+    turn, round after round, one thread (`notes.linear_attention.interleaved_times`); a step at
+    length n < 2 048 makes 2 048 / n calls, so that no step is short enough for one
+    interruption to decide its time.
+    """
+    g = torch.Generator().manual_seed(1)
+    d = ATTENTION_WIDTH
+    inputs = {n: [torch.randn(n, d, generator=g) for _ in range(3)] for n in ATTENTION_LENGTHS}
+    methods: dict[str, Callable[..., object]] = {
+        "softmax": scaled_dot_product_attention,
+        "linear, right order": linear_attention,
+        "linear, left order": lambda q, k, v: linear_attention(q, k, v, order="left"),
+    }
+    calls = {n: max(1, 2048 // n) for n in ATTENTION_LENGTHS}
+
+    def step(f: Callable[..., object], n: int) -> Step:
+        def run() -> None:
+            for _ in range(calls[n]):
+                f(*inputs[n])
+
+        return run
+
+    steps = {f"{name} @ {n}": step(f, n) for name, f in methods.items() for n in ATTENTION_LENGTHS}
+    times = interleaved_times(steps, rounds=rounds, threads=1)
+    n_grid = torch.tensor(ATTENTION_LENGTHS[1:], dtype=torch.float64)
+    found = {}
+    for name in methods:
+        per_call = torch.stack([times[f"{name} @ {n}"] / calls[n] for n in ATTENTION_LENGTHS[1:]])
+        found[name] = round_exponents(n_grid, per_call).tolist()
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=None)
@@ -232,8 +279,13 @@ def main() -> None:
         for r in results
     ]
     sys.stdout.write("\n".join(lines) + "\n")
+    exponents = attention_exponents()
+    for name, b in exponents.items():
+        shown = " ".join(f"{x:.2f}" for x in b)
+        sys.stdout.write(f"time exponent of {name}, n = 1 024 ... 4 096, per round: {shown}\n")
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    payload = [{**asdict(r), "upper": r.upper} for r in results]
+    payload: list[object] = [{**asdict(r), "upper": r.upper} for r in results]
+    payload.append({"attention_time_exponents": exponents})
     args.json.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     sys.stdout.write(f"written to {args.json}\n")
 

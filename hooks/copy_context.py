@@ -287,6 +287,9 @@ class Session:
         self.origin: dict[str, str] = {}  # name bound by an import -> dotted module path
         self.lines: dict[int, list[str]] = {}  # block -> its lines
         self.pure: set[str] = set()  # functions defined here that change none of their arguments
+        # function defined here -> the module-level names its body may change (``samples`` of
+        # ``def record(c, s): samples[c].append(s)``): calling it changes them
+        self.effects: dict[str, set[str]] = {}
 
     def _pure_call(self, call: ast.Call) -> bool:
         func = _dotted(call.func)
@@ -305,9 +308,17 @@ class Session:
         full = f"{source}.{rest}" if rest else source
         return any(full == m or full.startswith(f"{m}.") for m in _PURE_MODULES)
 
+    def _effects(self, node: ast.AST) -> set[str]:
+        """Module-level names changed by the calls `node` makes to functions defined here."""
+        found: set[str] = set()
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name):
+                found |= self.effects.get(sub.func.id, set())
+        return found
+
     def _mutates(self, node: ast.AST) -> set[str]:
         """Names used where the object they hold may change."""
-        changed: set[str] = set()
+        changed: set[str] = self._effects(node)
         for sub in ast.walk(node):
             if isinstance(sub, ast.Call):
                 func = sub.func
@@ -367,6 +378,20 @@ class Session:
                     params = {a.arg for a in [*node.args.posonlyargs, *node.args.args]}
                     params |= {a.arg for a in node.args.kwonlyargs}
                     changed = set().union(*(self._mutates(child) for child in node.body))
+                    local = {
+                        n.id
+                        for n in ast.walk(node)
+                        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store | ast.Del)
+                    }
+                    declared = {
+                        name
+                        for n in ast.walk(node)
+                        if isinstance(n, ast.Global)
+                        for name in n.names
+                    }
+                    self.effects[node.name] = ((changed - params - local) & visitor.reads) | (
+                        declared
+                    )
                     scoped = any(isinstance(n, ast.Global | ast.Nonlocal) for n in ast.walk(node))
                     if not changed & params and not scoped and not node.args.vararg:
                         self.pure.add(node.name)
@@ -401,7 +426,9 @@ class Session:
                     last,
                     visitor.reads,
                     visitor.binds,
-                    self._mutates(node) & visitor.reads,  # not what it made itself
+                    # not what it made itself; but what a function it calls changes, even
+                    # a name it never mentions
+                    (self._mutates(node) & visitor.reads) | self._effects(node),
                     immutable,
                     visitor.binds if isinstance(node, _PLAIN) else set(),
                     reports,

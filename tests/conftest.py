@@ -97,7 +97,14 @@ def throwaway_site(tmp: Path, pages: dict[str, str]) -> Path:
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real site, built once per test session with ``mkdocs build --strict``."""
+    """The real site, built once per test session with ``mkdocs build --strict``.
+
+    ``NOTES_TEST_SITE=<folder>`` (never set in CI) reuses a strict build made by hand, to
+    rerun a few tests against it while working on them.
+    """
+    prebuilt = os.environ.get("NOTES_TEST_SITE")
+    if prebuilt and not IN_CI:
+        return Path(prebuilt)
     out = tmp_path_factory.mktemp("site") / "site"
     build = mkdocs_build(ROOT / "mkdocs.yml", out)
     assert build.returncode == 0, build.output

@@ -657,6 +657,7 @@ VALID.update(
             "rounds": 2,
             "threads": 1,
         },
+        "notes.linear_attention.matmul_flops": lambda: {"fn": lambda: None},
         "notes.linear_attention.growth_exponent": lambda: {
             "n": torch.tensor([1.0, 2.0, 4.0, 8.0]),
             "t": torch.tensor([3.0, 12.0, 48.0, 192.0]),

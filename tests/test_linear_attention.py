@@ -33,6 +33,7 @@ from notes.linear_attention import (
     interleaved_times,
     linear_attention,
     linear_attention_weights,
+    matmul_flops,
     mixed_chunk_attention,
     mixed_chunk_weights,
     positive_random_features,
@@ -375,6 +376,24 @@ def test_round_exponents_are_each_rounds_own_growth_exponent() -> None:
     slopes = round_exponents(n, times)
     expected = [growth_exponent(n, times[:, r])[0] for r in range(2)]
     assert slopes.tolist() == pytest.approx(expected, abs=1e-12)
+
+
+def test_matmul_flops_counts_each_product_as_2_m_k_p() -> None:
+    g = torch.Generator().manual_seed(0)
+    n, d = 24, 8
+    q, k, v = (torch.randn(n, d, generator=g, dtype=F64) for _ in range(3))
+    # softmax: Q K^T and P V, each 2 n n d; the right order: phi(K)^T V and phi(Q) S, each
+    # 2 n d d, and phi(Q) z, 2 n d; the left order: phi(Q) phi(K)^T and A V, each 2 n n d
+    assert matmul_flops(lambda: scaled_dot_product_attention(q, k, v)) == 4 * n * n * d
+    assert matmul_flops(lambda: linear_attention(q, k, v)) == 4 * n * d * d + 2 * n * d
+    assert matmul_flops(lambda: linear_attention(q, k, v, order="left")) == 4 * n * n * d
+    assert matmul_flops(lambda: torch.einsum("ij,jk->ik", q, k.T)) == 2 * n * d * n
+    assert matmul_flops(lambda: q.exp().sum()) == 0
+
+
+def test_matmul_flops_refuses_what_it_cannot_call() -> None:
+    with pytest.raises(TypeError, match="fn"):
+        matmul_flops(3)  # type: ignore[arg-type]
 
 
 def test_crossover_interpolates_on_log_axes() -> None:

@@ -59,3 +59,30 @@ def test_the_gate_rejects_a_reference_twice_as_fast() -> None:
         del speed.CASES["half"]
     lower = math.exp(math.log(result.ratio) - speed.K_STANDARD_ERRORS * result.log_ratio_se)
     assert lower > 1.0, result.report()
+
+
+# Linear growth is exponent 1, quadratic 2: the boundary is halfway, and every round on its own
+# must fall on the right side of it (a mean could hide one round that disagrees).
+HALFWAY = 1.5
+
+
+def nearer_linear(exponents: list[float]) -> bool:
+    return max(exponents) <= HALFWAY
+
+
+def nearer_quadratic(exponents: list[float]) -> bool:
+    return min(exponents) >= HALFWAY
+
+
+@pytest.mark.speed
+def test_linear_attention_time_grows_nearer_linear_and_softmax_nearer_quadratic() -> None:
+    """The page counts flops (exponents exactly 1 and 2); this checks the time follows."""
+    exponents = speed.attention_exponents()
+    print(exponents)
+    right, soft = exponents["linear, right order"], exponents["softmax"]
+    assert nearer_linear(right), f"the right order's time exponents per round: {right}"
+    assert nearer_quadratic(soft), f"softmax's time exponents per round: {soft}"
+    # the same checks reject the wrong answers: softmax is not nearer linear, nor the right
+    # order nearer quadratic
+    assert not nearer_linear(soft), f"softmax passes as nearer linear: {soft}"
+    assert not nearer_quadratic(right), f"the right order passes as nearer quadratic: {right}"

@@ -18,7 +18,8 @@ One module per idea, everything importable from here:
 - [`random_features`][notes.linear_attention.random_features]: positive and trigonometric
   random features for the softmax kernel, independent or orthogonal draws, their variances;
 - [`gau`][notes.linear_attention.gau]: the gated attention unit and mixed-chunk attention;
-- [`cost`][notes.linear_attention.cost]: interleaved CPU times, growth exponents, crossovers.
+- [`cost`][notes.linear_attention.cost]: counted matrix-product flops, interleaved CPU times,
+  growth exponents, crossovers.
 
 Examples:
     >>> import torch
@@ -44,6 +45,7 @@ from notes.linear_attention.cost import (
     crossover,
     growth_exponent,
     interleaved_times,
+    matmul_flops,
     round_exponents,
 )
 from notes.linear_attention.random_features import (
@@ -76,6 +78,7 @@ __all__ = [
     "interleaved_times",
     "linear_attention",
     "linear_attention_weights",
+    "matmul_flops",
     "mixed_chunk_attention",
     "mixed_chunk_weights",
     "positive_random_features",

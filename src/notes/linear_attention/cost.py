@@ -1,7 +1,10 @@
-r"""Measuring cost without absolute times: interleaved CPU times, fitted growth exponents, crossovers.
+r"""Measuring cost without absolute times: counted matrix-product flops, interleaved CPU times,
+fitted growth exponents, crossovers.
 
-Steps timed in alternation on one thread see the same machine, so their ratios and the
-exponents fitted to them are nearly free of its drift ([page](../linear-attention.md#cost)).
+A count of the floating-point operations a call's matrix products perform is the same on every
+run and every machine, so the page shows it ([page](../linear-attention.md#cost)). Steps timed in
+alternation on one thread see the same machine, so their ratios and the exponents fitted to them
+are nearly free of its drift; `tests/test_speed.py` checks those.
 """
 
 from __future__ import annotations
@@ -13,8 +16,40 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from notes._validate import agree, function, nonnegative, positive_int, tensor
+
+
+def matmul_flops(fn: Callable[[], object]) -> int:
+    r"""Floating-point operations of the matrix products `fn()` performs, counted as it runs.
+
+    PyTorch's `FlopCounterMode` intercepts every matrix product (`mm`, `bmm`, `addmm`,
+    `baddbmm`, attention kernels) and charges an $(m \times k)$ by $(k \times p)$ product
+    $2 m k p$ operations. Element-wise work (`exp`, `elu`, divisions, sums) is not counted: the
+    count is of the products only, which is the work that grows fastest here. The count does not
+    depend on the machine or the run.
+
+    Args:
+        fn: a callable taking no arguments; it is called once.
+
+    Returns:
+        The number of floating-point operations, an `int`.
+
+    Examples:
+        >>> a, b = torch.ones(3, 4), torch.ones(4, 5)
+        >>> matmul_flops(lambda: a @ b)  # 2 * 3 * 4 * 5
+        120
+        >>> matmul_flops(lambda: (a.exp() * 2).sum())
+        0
+
+    References:
+        [cost](../linear-attention.md#cost)
+    """
+    function("fn", fn)
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return int(counter.get_total_flops())
 
 
 @contextlib.contextmanager
@@ -119,7 +154,7 @@ def round_exponents(n: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
 
     Each round of [`interleaved_times`][notes.linear_attention.interleaved_times] times every
     size once, so each round gives its own exponent; their spread across rounds is the
-    measurement's own error bar (their mean and standard error are what the page checks).
+    measurement's own error bar (`tests/test_speed.py` checks every round on its own).
 
     Args:
         n: sizes, shape `(m,)` with $m \ge 3$, every entry $> 0$.
