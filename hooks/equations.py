@@ -20,7 +20,7 @@ import posixpath
 import re
 from typing import TYPE_CHECKING, Any
 
-from markdown_source import segments, title  # hooks/ is on sys.path while hooks load
+from markdown_source import STORE, segments, title  # hooks/ is on sys.path while hooks load
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -40,8 +40,9 @@ _DATA_ATTRIBUTE = re.compile(r' data-[\w-]+="[^"]*"')
 # label -> (source path of its page, equation number, page title)
 _labels: dict[str, tuple[str, int, str]] = {}
 _NAMESPACES = re.compile(r' xmlns(?::xlink)?="[^"]*"')
-_cache: dict[tuple[str, bool], str] = {}
-_renderer: Any = None
+# (TeX, display) -> SVG: a pure function of the TeX, kept across the preview's rebuilds, and
+# the MathJax context with it
+_cache: dict[Any, Any] = STORE.setdefault("equations", {})
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
@@ -89,14 +90,13 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
 
 
 def _render(tex: str, *, display: bool) -> str:
-    global _renderer  # noqa: PLW0603 - one MathJax context per build process
     key = (tex, display)
     if key not in _cache:
-        if _renderer is None:
+        if "renderer" not in _cache:  # one MathJax context per process
             from quickjax import MathJaxRenderer  # noqa: PLC0415 - only when a page has maths
 
-            _renderer = MathJaxRenderer()
-        svg = _renderer.render(tex, display=display)
+            _cache["renderer"] = MathJaxRenderer()
+        svg = _cache["renderer"].render(tex, display=display)
         if "data-mjx-error" in svg or 'data-mml-node="mtext" fill="red"' in svg:
             error = re.search(r'(?:data-mjx-error|data-latex)="([^"]*)"', svg)
             raise ValueError(f"TeX error in {tex!r}: {error[1] if error else 'unknown'}")

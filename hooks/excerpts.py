@@ -258,6 +258,11 @@ class _Standalone:
         first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))]) - 1
         lines = module.lines[first : node.end_lineno]
         edits: list[tuple[int, int, int, str]] = []  # line, start col, end col, replacement
+        # names local to the definition: a helper emitted under one of them would be shadowed
+        # (``check.generator(...)`` inside ``def f(generator)``), so it is called by an alias
+        local = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and not isinstance(
+            n.ctx, ast.Load
+        )} | {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}  # fmt: skip
         for sub in ast.walk(node):
             if (
                 isinstance(sub, ast.Attribute)
@@ -267,6 +272,8 @@ class _Standalone:
                 and _is_notes_module(f"{origin[0]}.{origin[1]}")
             ):
                 emitted = self.add(_module(f"{origin[0]}.{origin[1]}"), sub.attr)
+                if emitted in local:
+                    emitted = self._alias(f"_{emitted}", emitted)
                 edits.append(
                     (sub.lineno - 1 - first, sub.col_offset, sub.end_col_offset or 0, emitted)
                 )
@@ -281,11 +288,25 @@ class _Standalone:
                 for _ in [0]
             ):
                 continue  # module aliases are resolved attribute by attribute above
-            self.add(module, name)
+            emitted = self.add(module, name)
+            if emitted != name:
+                # imported under another name (``from notes._validate import generator as
+                # _generator``, beside a parameter named ``generator``): bind that name too
+                self._alias(name, emitted)
         for row, start, end, replacement in sorted(edits, reverse=True):
             lines[row] = lines[row][:start] + replacement + lines[row][end:]
         lines = self._doctest(lines) if primary else _summaries_only(lines, node, first)
         return "\n".join(lines)
+
+    def _alias(self, alias: str, target: str) -> str:
+        """Bind `alias` to the emitted `target` at module level; return `alias`."""
+        if self.emitted.get(alias, ("=", target)) != ("=", target):
+            raise ExcerptError(f"{alias!r} would stand for two things: {target} and another")
+        if alias not in self.emitted:
+            self.emitted[alias] = ("=", target)
+            self.chunks.append(f"{alias} = {target}")
+            self.needs_first.append((alias, {target}))
+        return alias
 
     def _doctest(self, lines: list[str]) -> list[str]:
         """Drop the example's imports from notes, adding what they import."""

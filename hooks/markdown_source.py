@@ -9,6 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# What a hook keeps from one build to the next in the same process (`mkdocs serve` rebuilds in
+# one process). MkDocs executes each hook file afresh whenever it loads the configuration, so a
+# hook's own module-level state lasts one build; this module is imported the ordinary way and
+# lasts the process. Keys are hook names; only caches whose entries cannot go stale belong here.
+STORE: dict[str, dict[object, object]] = {}
+
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*?)\s*$")
 _TITLE = re.compile(r"^#\s+(.+?)\s*$", re.MULTILINE)
 

@@ -26,16 +26,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from markdown_exec._internal.formatters import python as exec_python
+from markdown_source import STORE  # hooks/ is on sys.path while hooks load
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
 
 ENABLED = os.environ.get("NOTES_PREVIEW") == "1"
-_original = exec_python._run_python
-_cache: dict[tuple[Any, ...], tuple[str, list[dict[str, Any]]]] = {}
+# MkDocs executes this file again at every rebuild; what must outlive a build lives in STORE:
+# markdown-exec's own runner (not the wrapper an earlier load installed), the outputs, the
+# package's fingerprint and the counts.
+_KEPT: dict[Any, Any] = STORE.setdefault("preview", {})
+_original = _KEPT.setdefault("run_python", exec_python._run_python)
+_cache: dict[tuple[Any, ...], tuple[str, list[dict[str, Any]]]] = _KEPT.setdefault("outputs", {})
+_state: dict[str, Any] = _KEPT.setdefault("state", {"fingerprint": "", "hits": 0, "runs": 0})
 _chains: dict[str | None, list[str]] = {}
 _live: set[str | None] = set()
-_state = {"fingerprint": "", "hits": 0, "runs": 0}
 
 
 def _fingerprint(package: Path) -> str:

@@ -47,7 +47,7 @@ _BLOCK = re.compile(r'<div class="language-python highlight" data-notes-block="(
                     r'data-notes-copy="([^"]*)">')  # fmt: skip
 _EXEC = re.compile(r"""\bexec=["']?(?:1|true)\b""")
 ALLOWED = {"torch", "math", "numpy", "__future__", "typing", "collections", "dataclasses"}
-ALLOWED |= {"operator", "itertools", "functools"}  # standard library, nothing to install
+ALLOWED |= {"operator", "itertools", "functools", "contextlib"}  # standard library
 
 
 @pytest.fixture(scope="session")
@@ -314,6 +314,13 @@ import torch
 
 from notes import _check as check
 from notes._helpers import _half
+from notes._helpers import third as _third
+
+# --8<-- [start:renamed]
+def scaled(x: torch.Tensor, third: float = 3.0) -> torch.Tensor:
+    """x over a third of `third`: a helper imported under another name than a parameter's."""
+    return x / _third(third)
+# --8<-- [end:renamed]
 
 # --8<-- [start:whole]
 def double(x: torch.Tensor) -> torch.Tensor:
@@ -354,7 +361,9 @@ def made_up_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
         "import torch\n\n\ndef tensor(x):\n    if not isinstance(x, torch.Tensor):\n"
         "        raise TypeError('x must be a tensor')\n"
     )
-    (notes / "_helpers.py").write_text("import scipy\n\n\ndef _half(x):\n    return x / 2\n")
+    (notes / "_helpers.py").write_text(
+        "import scipy\n\n\ndef _half(x):\n    return x / 2\n\n\ndef third(x):\n    return x / 3\n"
+    )
     monkeypatch.setattr(excerpts, "SRC", tmp_path)
     excerpts._modules.clear()
     yield tmp_path
@@ -375,6 +384,18 @@ def test_standalone_form_copies_the_helpers_and_resolves_module_aliases() -> Non
     import torch  # noqa: PLC0415
 
     assert namespace["double"](torch.ones(1)).tolist() == [2.0]  # type: ignore[operator]
+
+
+@pytest.mark.usefixtures("made_up_package")
+def test_standalone_form_binds_a_helper_under_the_name_it_is_imported_as() -> None:
+    _, code = excerpts.standalone("notes/made.py", "renamed")
+    assert "def third(x):" in code
+    assert "_third = third" in code
+    namespace: dict[str, object] = {}
+    exec(compile(code, "standalone", "exec"), namespace)  # noqa: S102
+    import torch  # noqa: PLC0415
+
+    assert namespace["scaled"](torch.ones(1), 6.0).tolist() == [0.5]  # type: ignore[operator]
 
 
 @pytest.mark.usefixtures("made_up_package")

@@ -32,6 +32,13 @@ class GaussianMixture:
         means: $\mu$, shape `(K, D)`.
         covs: $C$, shape `(K, D, D)`, positive definite.
         labels: shape `(K,)`, int64, the class of each component.
+
+    Examples:
+        >>> f64 = torch.float64
+        >>> one = GaussianMixture(torch.ones(1, dtype=f64), torch.zeros(1, 1, dtype=f64),
+        ...                       torch.eye(1, dtype=f64)[None], torch.tensor([0]))
+        >>> one.log_prob(torch.zeros(1, 1, dtype=f64))  # log N(0; 0, 1) = -log(2 pi) / 2
+        tensor([-0.9189], dtype=torch.float64)
     """
 
     weights: Tensor
