@@ -234,12 +234,18 @@ def test_load_digits_has_17_levels():
 
 
 def test_load_digits_without_scikit_learn_says_what_to_install(monkeypatch: pytest.MonkeyPatch):
-    def missing(name: str) -> object:
-        raise ImportError(name)
+    def missing(_name: str) -> object:
+        return None  # what find_spec says of a package that is not installed
 
-    monkeypatch.setattr(flows_data.importlib, "import_module", missing)
+    monkeypatch.setattr(flows_data.importlib.util, "find_spec", missing)
     with pytest.raises(ImportError, match="load_digits needs scikit-learn"):
         load_digits()
+
+
+def test_load_digits_is_scikit_learns_table():
+    datasets = pytest.importorskip("sklearn.datasets")
+    reference = torch.as_tensor(datasets.load_digits().data, dtype=torch.float32)
+    assert torch.equal(load_digits(), reference)
 
 
 def test_train_test_split_partitions_the_rows():

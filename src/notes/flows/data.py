@@ -10,9 +10,12 @@ See the [training page](../flows/training.md#toy-densities).
 
 from __future__ import annotations
 
-import importlib
+import gzip
+import importlib.util
 import math
+from pathlib import Path
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -51,6 +54,13 @@ def _isotropic_log_prob(x: Tensor, centres: Tensor, std: float) -> Tensor:
     # log N(x; c, std^2 I) for every x (N, 2) and centre c (M, 2): shape (N, M)
     sq = torch.cdist(x.double(), centres.double()) ** 2
     return -0.5 * sq / std**2 - 2 * math.log(std) - _LOG_2PI
+
+
+def _log_sum_over_centres(x: Tensor, centres: Tensor, std: float) -> Tensor:
+    # log sum_c N(x; c, std^2 I), shape (N,), by blocks of 128 rows: a (128, M) block of
+    # float64 terms stays in cache, where all N rows at once (N M of them) would not
+    blocks = torch.split(x, 128)
+    return torch.cat([torch.logsumexp(_isotropic_log_prob(b, centres, std), dim=1) for b in blocks])
 
 
 def _moon_curve(theta: Tensor) -> Tensor:
@@ -120,8 +130,7 @@ def two_moons_log_prob(x: Tensor, *, noise: float = 0.2, nodes: int = 512) -> Te
     positive_int("nodes", nodes)
     theta = (torch.arange(nodes, dtype=torch.float64) + 0.5) * math.pi / nodes
     centres = torch.cat([_moon_curve(theta), -_moon_curve(theta)])  # (2 nodes, 2)
-    log_terms = _isotropic_log_prob(x, centres, noise)
-    return torch.logsumexp(log_terms, dim=1) - math.log(2 * nodes)
+    return _log_sum_over_centres(x, centres, noise) - math.log(2 * nodes)
 
 
 def _eight_centres(radius: float) -> Tensor:
@@ -184,8 +193,7 @@ def eight_gaussians_log_prob(x: Tensor, *, radius: float = 2.0, std: float = 0.3
     """
     _check_points(x)
     radius, std = _check_scale(radius, "radius"), _check_scale(std, "std")
-    log_terms = _isotropic_log_prob(x, _eight_centres(radius), std)
-    return torch.logsumexp(log_terms, dim=1) - math.log(8)
+    return _log_sum_over_centres(x, _eight_centres(radius), std) - math.log(8)
 
 
 def checkerboard(n: int, *, generator: torch.Generator | None = None) -> Tensor:
@@ -273,10 +281,15 @@ def dequantize(q: object, levels: int, *, generator: torch.Generator | None = No
     """
     positive_int("levels", levels, 2)
     q = check.tensor("q", q, dims="N D", floating=False)
-    qf = check.whole_numbers("q", q, minimum=0, maximum=levels - 1).double()
+    check.whole_numbers("q", q, minimum=0, maximum=levels - 1)
     check.generator("generator", generator)
-    u = torch.rand(q.shape, generator=generator, dtype=torch.float64)
-    return ((qf + u) / levels).float()
+    return _dequantize(q, levels, generator)
+
+
+def _dequantize(q: Tensor, levels: int, generator: torch.Generator | None) -> Tensor:
+    # x = (q + u) / Q on checked arguments: `fit` checks its data once, then calls this per step
+    u = torch.rand(q.shape, generator=generator, dtype=torch.float64)  # u ~ U(0, 1)^D
+    return ((q.double() + u) / levels).float()
 
 
 def load_digits() -> Tensor:
@@ -299,11 +312,16 @@ def load_digits() -> Tensor:
         Optical Recognition of Handwritten Digits, E. Alpaydin, C. Kaynak, 1998,
         <https://doi.org/10.24432/C50P49>. [Training page](../flows/training.md#digits).
     """
-    try:
-        datasets = importlib.import_module("sklearn.datasets")
-    except ImportError as error:  # scikit-learn is in the docs and test groups, not a dependency
-        raise ImportError("load_digits needs scikit-learn: pip install scikit-learn") from error
-    return torch.as_tensor(datasets.load_digits().data, dtype=torch.float32)
+    # The file that sklearn.datasets.load_digits reads, found without importing scikit-learn
+    # (whose import, with SciPy's, costs seconds for a 100 kB table).
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        # scikit-learn is in the docs and test groups, not a dependency
+        raise ImportError("load_digits needs scikit-learn: pip install scikit-learn")
+    package = Path(next(iter(spec.submodule_search_locations)))
+    with gzip.open(package / "datasets" / "data" / "digits.csv.gz", "rt") as table:
+        rows = np.loadtxt(table, delimiter=",")  # (1797, 65): 64 pixels, then the label
+    return torch.as_tensor(rows[:, :-1], dtype=torch.float32)
 
 
 def train_test_split(

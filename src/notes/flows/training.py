@@ -25,7 +25,7 @@ from torch import Tensor
 
 from notes import _validate as check
 from notes._validate import choice, positive_int
-from notes.flows.data import dequantize
+from notes.flows.data import _dequantize
 from notes.flows.distributions import Flow
 
 if TYPE_CHECKING:
@@ -125,7 +125,14 @@ def training_step(flow: Flow, optimizer: torch.optim.Optimizer, batch: Tensor) -
     """
     check.instance("flow", flow, Flow)
     check.instance("optimizer", optimizer, torch.optim.Optimizer)
-    check.tensor("batch", batch, dims="B D", min_sizes={"B": 1})  # the mean of no rows is NaN
+    # the mean of no rows is NaN; D and the dtype are the flow's
+    check.tensor("batch", batch, dims="B D", sizes={"D": flow.dim}, min_sizes={"B": 1})
+    _check_dtype("batch", batch, flow)
+    return _step(flow, optimizer, batch)
+
+
+def _step(flow: Flow, optimizer: torch.optim.Optimizer, batch: Tensor) -> Tensor:
+    # The step itself, on arguments already checked (by `training_step`, or once by `fit`).
     optimizer.zero_grad(set_to_none=True)
     loss = -flow.log_prob(batch).mean()  # L = -(1/B) sum_b log p(x_b)
     loss.backward()  # type: ignore[no-untyped-call]
@@ -134,6 +141,12 @@ def training_step(flow: Flow, optimizer: torch.optim.Optimizer, batch: Tensor) -
 
 
 # --8<-- [end:step]
+
+
+def _check_dtype(name: str, x: Tensor, flow: Flow) -> None:
+    for p in flow.parameters():  # the first parameter gives the flow's dtype
+        check.same_dtype(name, x, p.dtype, "the flow")
+        break
 
 
 def fit(
@@ -159,6 +172,8 @@ def fit(
     With `schedule="cosine"` the learning rate decays from `lr` to 0 along a half cosine,
     $\eta_i = \tfrac12 \eta\,(1 + \cos(\pi i / S))$ (SGDR without restarts), so the last
     steps average out the minibatch noise instead of jumping around the optimum.
+
+    The arguments are checked once, here, not again at every step.
 
     Args:
         flow: the model, trained in place.
@@ -191,13 +206,12 @@ def fit(
     """
     flow = check.instance("flow", flow, Flow)
     check.tensor("x", x, dims="N D", sizes={"D": flow.dim}, min_sizes={"N": 1})
-    for p in flow.parameters():
-        check.same_dtype("x", x, p.dtype, "the flow")
-        break
+    _check_dtype("x", x, flow)
     positive_int("steps", steps)
     positive_int("batch_size", batch_size)
     if levels is not None:
         positive_int("levels", levels, 2)
+        check.whole_numbers("x", x, minimum=0, maximum=levels - 1)  # once, not at every step
     if threads is not None:
         positive_int("threads", threads)
     check.generator("generator", generator)
@@ -215,7 +229,7 @@ def fit(
             else:
                 batch = x[torch.randint(n, (batch_size,), generator=generator)]
             if levels is not None:
-                batch = dequantize(batch, levels, generator=generator)  # fresh u ~ U(0, 1)^D
-            losses[i] = training_step(flow, optimizer, batch)
+                batch = _dequantize(batch, levels, generator)  # fresh u ~ U(0, 1)^D
+            losses[i] = _step(flow, optimizer, batch)
     flow.eval()
     return losses
