@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+import functools
+import http.server
 import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,16 +117,33 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+def _chromium_args() -> list[str]:
+    """The switches scripts/pdf.py launches Chromium with: one list for the PDF and the tests."""
+    tree = ast.parse((ROOT / "scripts" / "pdf.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "CHROMIUM_ARGS":
+            return list(ast.literal_eval(node.value))
+    raise AssertionError("scripts/pdf.py defines no CHROMIUM_ARGS")
+
+
+CHROMIUM_ARGS = _chromium_args()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def server(site: Path) -> Iterator[str]:
+    """The built site served over HTTP on a free local port; yields its base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
 
 
 def chromium_path() -> str:

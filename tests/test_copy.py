@@ -12,15 +12,12 @@
 from __future__ import annotations
 
 import ast
-import functools
 import html
-import http.server
 import json
 import os
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -424,29 +421,13 @@ def test_standalone_form_refuses_a_helper_that_imports_another_library(
 # The copy button itself, in Chromium: it copies the program, not the block as shown.
 
 
-@pytest.fixture(scope="module")
-def served_site(site: Path) -> Iterator[str]:
-    handler = functools.partial(_Quiet, directory=str(site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.mark.build
 @pytest.mark.browser
-def test_copy_button_copies_the_program_with_its_context(browser: Any, served_site: str) -> None:
+def test_copy_button_copies_the_program_with_its_context(browser: Any, server: str) -> None:
     context = browser.new_context()
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=served_site)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
     page = context.new_page()
-    page.goto(served_site, wait_until="networkidle")  # the home page: one session
+    page.goto(server, wait_until="networkidle")  # the home page: one session
     blocks = page.locator("[data-notes-copy]")
     # the first block whose copy carries statements from an earlier block
     with_context = [

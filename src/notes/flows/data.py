@@ -316,8 +316,10 @@ def load_digits() -> Tensor:
     # (whose import, with SciPy's, costs seconds for a 100 kB table).
     spec = importlib.util.find_spec("sklearn")
     if spec is None or not spec.submodule_search_locations:
-        # scikit-learn is in the docs and test groups, not a dependency
-        raise ImportError("load_digits needs scikit-learn: pip install scikit-learn")
+        # scikit-learn is the `digits` extra (and in the docs and test groups), not a dependency
+        raise ImportError(
+            "load_digits needs scikit-learn, the `digits` extra: pip install 'notes[digits]'"
+        )
     package = Path(next(iter(spec.submodule_search_locations)))
     with gzip.open(package / "datasets" / "data" / "digits.csv.gz", "rt") as table:
         rows = np.loadtxt(table, delimiter=",")  # (1797, 65): 64 pixels, then the label
