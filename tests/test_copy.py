@@ -439,6 +439,8 @@ def test_copy_button_copies_the_program_with_its_context(browser: Any, server: s
     block = with_context[0]
     expected = block.get_attribute("data-notes-copy")
     assert expected is not None
+    if not block.is_visible():  # a figure's code, folded under it: open it as a reader would
+        block.locator("xpath=ancestor::details[1]/summary").click()
     block.hover()
     block.locator("[data-clipboard-target]").click()  # Material's copy button
     copied = page.evaluate("navigator.clipboard.readText()")
