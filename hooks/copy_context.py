@@ -34,7 +34,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from markdown_source import fenced_blocks  # hooks/ is on sys.path while hooks load
+from markdown_source import STORE, fenced_blocks  # hooks/ is on sys.path while hooks load
 from mkdocs.exceptions import PluginError
 from page_code import requirements
 
@@ -566,6 +566,9 @@ def attach(page_html: str, copies: list[Copy], where: str) -> str:
 
 
 _copies: dict[str, list[Copy]] = {}
+# (source, title, url) -> its copies: a pure function of the page's source, kept across the
+# preview's rebuilds
+_made: dict[object, object] = STORE.setdefault("copies", {})
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -576,7 +579,10 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     heading = re.search(r"^#\s+(.+?)\s*$", source, re.MULTILINE)
     if heading:
         title = heading[1]
-    _copies[src] = page_copies(source, title, page.file.url or "/")
+    key = (source, title, page.file.url or "/")
+    if key not in _made:
+        _made[key] = page_copies(*key)
+    _copies[src] = _made[key]  # type: ignore[assignment]
     return markdown
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import builtins
 import doctest
+import hashlib
 import html
 import json
 import re
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from copy_context import _Names  # hooks/ is on sys.path while hooks load
-from markdown_source import segments
+from markdown_source import STORE, segments
 from mkdocs.exceptions import PluginError
 
 if TYPE_CHECKING:
@@ -431,10 +432,27 @@ def _details(names: list[str], code: str) -> str:
     )
 
 
+# (digest of the package's sources, path, name) -> the standalone form: kept across the
+# preview's rebuilds, and made again whenever any source file changes
+_made: dict[object, object] = STORE.setdefault("excerpts", {})
+_digest = {"sources": ""}
+
+
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     _forms.clear()
     _modules.clear()  # read the sources afresh on every build
+    digest = hashlib.sha256()
+    for path in sorted(SRC.rglob("*.py")):
+        digest.update(str(path).encode() + path.read_bytes())
+    _digest["sources"] = digest.hexdigest()
     return files
+
+
+def _standalone(path: str, name: str) -> tuple[list[str], str]:
+    key = (_digest["sources"], path, name)
+    if key not in _made:
+        _made[key] = standalone(path, name)
+    return _made[key]  # type: ignore[return-value]
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -449,7 +467,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
             if match is None:
                 continue
             try:
-                names, code = standalone(match["path"], match["name"])
+                names, code = _standalone(match["path"], match["name"])
             except ExcerptError as error:
                 raise PluginError(f"{page.file.src_uri}: {error}") from error
             texts.append(section_text(match["path"], match["name"]))

@@ -12,7 +12,8 @@ each executed Python block's output is cached under
 On a hit the block is not run; the claims it recorded are replayed into the ledger.
 The API pages are cached the same way: each ``::: identifier`` block's HTML, with the headings
 and aliases mkdocstrings registers for cross-references, under the package's fingerprint and
-``mkdocs.yml``, so a prose edit renders no docstring again. On the
+``mkdocs.yml``, so a prose edit renders no docstring again; and so is each code block's
+highlighting, under its text and the highlighter's settings. On the
 first miss in a session, the session's earlier blocks are run again, silently, to rebuild its
 state, and from then on the session runs normally. An edit to one page's prose therefore runs
 no code at all, and an edit to one block runs that page's session only. `nox -s docs` and the
@@ -45,6 +46,7 @@ _cache: dict[tuple[Any, ...], tuple[str, list[dict[str, Any]]]] = _KEPT.setdefau
 _state: dict[str, Any] = _KEPT.setdefault("state", {"fingerprint": "", "hits": 0, "runs": 0})
 _rendered: dict[tuple[Any, ...], tuple[str, list[Any]]] = _KEPT.setdefault("api", {})
 _aliases: dict[tuple[str, str], tuple[str, ...]] = _KEPT.setdefault("aliases", {})
+_highlighted: dict[str, str] = _KEPT.setdefault("highlighted", {})
 _chains: dict[str | None, list[str]] = {}
 _live: set[str | None] = set()
 
@@ -107,10 +109,22 @@ def _get_aliases(self: Any, identifier: str) -> tuple[str, ...]:
     return found or _aliases.get(key, ())
 
 
+def _highlight(self: Any, *args: Any, **kwargs: Any) -> str:
+    """pymdownx's highlighting of one code block, reused when the block and settings recur."""
+    settings = sorted((k, repr(v)) for k, v in vars(self).items() if k != "md")
+    key = repr((settings, args, sorted(kwargs.items())))
+    if key not in _highlighted:
+        _highlighted[key] = _KEPT["highlight"](self, *args, **kwargs)
+    return _highlighted[key]
+
+
 def _cache_api_pages() -> None:
     from mkdocstrings._internal.extension import AutoDocProcessor  # noqa: PLC0415
     from mkdocstrings_handlers.python import PythonHandler  # noqa: PLC0415
+    from pymdownx.highlight import Highlight  # noqa: PLC0415
 
+    _KEPT.setdefault("highlight", Highlight.highlight)
+    Highlight.highlight = _highlight  # type: ignore[method-assign]
     _KEPT.setdefault("process_block", AutoDocProcessor._process_block)
     _KEPT.setdefault("get_aliases", PythonHandler.get_aliases)
     AutoDocProcessor._process_block = _process_block  # type: ignore[method-assign]
