@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
+from conftest import ARTIFACTS, ROOT
 from pypdf import PdfReader
 
 pytestmark = pytest.mark.browser
@@ -46,4 +46,6 @@ def test_the_pdf_has_a_bookmark_and_the_title_of_every_page(
         title = " ".join(text_of_h1.replace("¶", "").split())  # without the permalink sign
         assert title in text, f"the title of {src!r} ({title!r}) is not in the PDF's text"
     # Maths and plots are vectors: the page PDFs hold no images but the rasterised dense layers.
-    print(f"PDF: {len(reader.pages)} pages, {out.stat().st_size / 1e6:.1f} MB")
+    ARTIFACTS.mkdir(exist_ok=True)
+    summary = f"PDF: {len(reader.pages)} pages, {out.stat().st_size / 1e6:.1f} MB\n"
+    (ARTIFACTS / "pdf-size.txt").write_text(summary, encoding="utf-8")
