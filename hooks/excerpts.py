@@ -18,7 +18,6 @@ from __future__ import annotations
 import ast
 import builtins
 import doctest
-import hashlib
 import html
 import json
 import re
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from copy_context import _Names  # hooks/ is on sys.path while hooks load
-from markdown_source import STORE, segments
+from markdown_source import STORE, segments, sources_digest
 from mkdocs.exceptions import PluginError
 
 if TYPE_CHECKING:
@@ -441,10 +440,7 @@ _digest = {"sources": ""}
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     _forms.clear()
     _modules.clear()  # read the sources afresh on every build
-    digest = hashlib.sha256()
-    for path in sorted(SRC.rglob("*.py")):
-        digest.update(str(path).encode() + path.read_bytes())
-    _digest["sources"] = digest.hexdigest()
+    _digest["sources"] = sources_digest(SRC)
     return files
 
 

@@ -6,14 +6,25 @@ closing fence repeats the opening character at least as many times, with nothing
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 # What a hook keeps from one build to the next in the same process (`mkdocs serve` rebuilds in
 # one process). MkDocs executes each hook file afresh whenever it loads the configuration, so a
 # hook's own module-level state lasts one build; this module is imported the ordinary way and
 # lasts the process. Keys are hook names; only caches whose entries cannot go stale belong here.
 STORE: dict[str, dict[object, object]] = {}
+
+
+def sources_digest(folder: Path) -> str:
+    """SHA-256 of every ``.py`` file under `folder`, paths included: changes when any source does."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.py")):
+        digest.update(str(path).encode() + path.read_bytes())
+    return digest.hexdigest()
+
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*?)\s*$")
 _TITLE = re.compile(r"^#\s+(.+?)\s*$", re.MULTILINE)

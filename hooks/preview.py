@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from markdown_exec._internal.formatters import python as exec_python
-from markdown_source import STORE  # hooks/ is on sys.path while hooks load
+from markdown_source import STORE, sources_digest  # hooks/ is on sys.path while hooks load
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -49,13 +49,6 @@ _aliases: dict[tuple[str, str], tuple[str, ...]] = _KEPT.setdefault("aliases", {
 _highlighted: dict[str, str] = _KEPT.setdefault("highlighted", {})
 _chains: dict[str | None, list[str]] = {}
 _live: set[str | None] = set()
-
-
-def _fingerprint(package: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        digest.update(str(path).encode() + path.read_bytes())
-    return digest.hexdigest()
 
 
 def _run(code: str, returncode: int | None = None, session: str | None = None, **extra: Any) -> str:
@@ -136,7 +129,7 @@ def on_config(config: MkDocsConfig) -> None:
     if not ENABLED:
         return
     root = Path(config.config_file_path).parent
-    fingerprint = _fingerprint(root / "src" / "notes")
+    fingerprint = sources_digest(root / "src" / "notes")
     fingerprint += hashlib.sha256((root / "mkdocs.yml").read_bytes()).hexdigest()
     if fingerprint != _state["fingerprint"]:
         if _state["fingerprint"]:
