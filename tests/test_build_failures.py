@@ -66,6 +66,13 @@ BROKEN = {
         ),
         "claim 'one plus one is two': its check also accepts the wrong alternative '1.9'",
     ),
+    "block warns": (
+        (
+            '```python exec="1" session="x"\nimport warnings\n'
+            'warnings.warn("an old API, from a block", DeprecationWarning)\n```\n'
+        ),
+        "DeprecationWarning: an old API, from a block",
+    ),
     "broken link": ("See [nowhere](missing-page.md).\n", "missing-page.md"),
     "broken anchor": ("See [a section](other.md#no-such-section).\n", "no-such-section"),
     "unknown equation label": ("See \\eqref{no-such-equation}.\n", "no-such-equation"),
