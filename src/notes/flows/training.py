@@ -55,8 +55,8 @@ def num_threads(n: object) -> Iterator[None]:
         True
 
     References:
-        [Training page](../flows/training.md#maximum-likelihood): one thread is faster for
-        these small models.
+        [Training page](../flows/training.md#maximum-likelihood): for these small models a
+        second thread saves little, and is much slower when the other core is busy.
     """
     if n is None:
         yield
