@@ -10,6 +10,8 @@ Each case pairs a `notes` call with a reference written here in plain PyTorch:
 - ``flow_step``: one maximum-likelihood training step of a 2-D flow of 4 affine couplings
   (alternating masks, MLP 64-64, batch 256, Adam), `notes.flows` against the same model written
   as a textbook RealNVP with `nn.Linear` layers and torch's default Adam;
+- ``fit_together``: twenty steps of the training page's three NICEs (4 additive couplings, MLP
+  64-64, batch 256), stacked by `notes.flows.fit_together` against three `fit` calls in turn;
 - ``gumbel_softmax`` and ``gumbel_softmax_hard``: a soft and a straight-through Gumbel-Softmax
   sample of (1024, 10) logits, `notes.reparam` against `torch.nn.functional.gumbel_softmax`.
 
@@ -40,7 +42,17 @@ import torch
 from torch import nn
 
 from notes.attention import scaled_dot_product_attention
-from notes.flows import AffineCoupling, Flow, alternating_mask, make_optimizer, training_step
+from notes.flows import (
+    AdditiveCoupling,
+    AffineCoupling,
+    Flow,
+    Scaling,
+    alternating_mask,
+    fit,
+    fit_together,
+    make_optimizer,
+    training_step,
+)
 from notes.flows.training import num_threads
 from notes.linear_attention import interleaved_times, linear_attention, round_exponents
 from notes.reparam import gumbel_softmax
@@ -118,6 +130,30 @@ def flow_step_pair() -> tuple[Step, Step]:
     return ours, reference
 
 
+def fit_together_pair() -> tuple[Step, Step]:
+    """Twenty steps of the training page's three NICEs: stacked by `fit_together`, and by `fit`."""
+    g = torch.Generator().manual_seed(0)
+
+    def nice() -> Flow:
+        masks = [alternating_mask(2, k % 2) for k in range(4)]
+        couplings = [AdditiveCoupling(2, m, (64, 64), generator=g) for m in masks]
+        return Flow([*couplings, Scaling(2)], base="logistic")
+
+    flows = [nice() for _ in range(3)]
+    xs = [torch.randn(10_000, 2, generator=g) * (k + 1) for k in range(3)]
+    generators = [torch.Generator().manual_seed(k) for k in range(3)]
+    options: dict[str, float] = {"steps": 20, "batch_size": 256, "lr": 1e-4}
+
+    def ours() -> None:
+        fit_together(flows, xs, generators=generators, **options)  # type: ignore[arg-type]
+
+    def reference() -> None:
+        for flow, x, generator in zip(flows, xs, generators, strict=True):
+            fit(flow, x, generator=generator, **options)  # type: ignore[arg-type]
+
+    return ours, reference
+
+
 # --- case 2: a Gumbel-Softmax sample ----------------------------------------------------------
 def _gumbel_softmax_pair(hard: bool) -> tuple[Step, Step]:
     """A sample each from (1024, 10) logits: notes' `gumbel_softmax`, and torch's."""
@@ -146,11 +182,22 @@ def gumbel_softmax_hard_pair() -> tuple[Step, Step]:
 
 CASES: dict[str, Callable[[], tuple[Step, Step]]] = {
     "flow_step": flow_step_pair,
+    "fit_together": fit_together_pair,
     "gumbel_softmax": gumbel_softmax_pair,
     "gumbel_softmax_hard": gumbel_softmax_hard_pair,
 }
-DEFAULT_ROUNDS = {"flow_step": 120, "gumbel_softmax": 100, "gumbel_softmax_hard": 100}
-DEFAULT_ITERATIONS = {"flow_step": 20, "gumbel_softmax": 50, "gumbel_softmax_hard": 50}
+DEFAULT_ROUNDS = {
+    "fit_together": 30,
+    "flow_step": 120,
+    "gumbel_softmax": 100,
+    "gumbel_softmax_hard": 100,
+}
+DEFAULT_ITERATIONS = {
+    "fit_together": 1,
+    "flow_step": 20,
+    "gumbel_softmax": 50,
+    "gumbel_softmax_hard": 50,
+}
 
 
 @dataclass(frozen=True)

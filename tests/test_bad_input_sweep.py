@@ -355,6 +355,13 @@ VALID: dict[str, Callable[[], dict[str, Any]]] = {
         "batch": x2(),
     },
     "notes.flows.fit": lambda: {"flow": flow2(), "x": x2(), "steps": 1, "batch_size": 4},
+    "notes.flows.fit_together": lambda: {
+        "flows": [flow2(), flow2()],
+        "xs": [x2(), x2()],
+        "steps": 1,
+        "batch_size": 4,
+        "generators": [gen(), gen()],
+    },
     "notes.flows.two_moons": lambda: {"n": 3, "generator": gen()},
     "notes.flows.two_moons_log_prob": lambda: {"x": x2(), "nodes": 16},
     "notes.flows.eight_gaussians": lambda: {"n": 3, "generator": gen()},

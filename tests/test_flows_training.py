@@ -36,6 +36,7 @@ from notes.flows import (
     fit,
     fit_gaussian,
     fit_histogram,
+    fit_together,
     histogram_log_prob,
     load_digits,
     local_maxima,
@@ -49,6 +50,7 @@ from notes.flows import (
     two_moons_log_prob,
 )
 from notes.flows import data as flows_data
+from notes.flows import training as flows_training
 
 
 def _flow(dim: int = 2, base: str = "gaussian", seed: int = 0) -> Flow:
@@ -595,3 +597,126 @@ def test_cosine_schedule_decays_the_learning_rate_and_is_deterministic():
 def test_new_baselines_refuse_bad_input(make, error, match):
     with pytest.raises(error, match=match):
         make()
+
+
+# --- fit_together: M flows stacked, each trained as fit would ------------------------------------
+def _nice(seed: int) -> Flow:
+    g = torch.Generator().manual_seed(seed)
+    masks = [alternating_mask(2, k % 2) for k in range(4)]
+    couplings = [AdditiveCoupling(2, m, (16, 16), generator=g) for m in masks]
+    return Flow([*couplings, Scaling(2)], base="logistic")
+
+
+def _realnvp(seed: int) -> Flow:
+    g = torch.Generator().manual_seed(seed)
+    masks = [alternating_mask(2, k % 2) for k in range(4)]
+    couplings = [AffineCoupling(2, m, (16, 16), generator=g) for m in masks]
+    return Flow([ActNorm(2), *couplings, Reverse(2)], base="gaussian")
+
+
+@pytest.mark.parametrize("make", [_nice, _realnvp], ids=["NICE", "RealNVP"])
+def test_fit_together_trains_each_flow_as_fit_does(make: Callable[[int], Flow]):
+    # The same seeds for weights and minibatches: the stacked run must retrace each separate
+    # one. Only the rounding of the batched products may differ; float32 carries about 7
+    # digits, and 20 steps of Adam do not amplify a rounding difference past 1e-4 relative.
+    xs = [two_moons(1000, generator=torch.Generator().manual_seed(1)), checkerboard(800)]
+    options = {"steps": 20, "batch_size": 128, "lr": 5e-3, "schedule": "cosine"}
+    alone = [make(s) for s in (2, 3)]
+    expected = torch.stack(
+        [
+            fit(f, x, generator=torch.Generator().manual_seed(10 + m), **options)  # type: ignore[arg-type]
+            for m, (f, x) in enumerate(zip(alone, xs, strict=True))
+        ]
+    )
+    together = [make(s) for s in (2, 3)]
+    gens = [torch.Generator().manual_seed(10 + m) for m in range(2)]
+    losses = fit_together(together, xs, generators=gens, **options)  # type: ignore[arg-type]
+    assert losses.shape == (2, 20)
+    torch.testing.assert_close(losses, expected, rtol=1e-4, atol=1e-5)
+    for a, b in zip(alone, together, strict=True):
+        for p, q in zip(a.parameters(), b.parameters(), strict=True):
+            torch.testing.assert_close(q, p, rtol=1e-3, atol=1e-4)
+        assert not b.training
+    # and the comparison has teeth: other minibatches give other losses
+    other = [make(s) for s in (2, 3)]
+    shuffled = [torch.Generator().manual_seed(20 + m) for m in range(2)]
+    wrong = fit_together(other, xs, generators=shuffled, **options)  # type: ignore[arg-type]
+    assert not torch.allclose(wrong, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_fit_together_starts_each_actnorm_on_its_own_data():
+    xs = [torch.randn(500, 2) * 0.1 + 3, torch.randn(500, 2) * 10 - 1]
+    flows = [Flow([ActNorm(2), AffineCoupling(2)]) for _ in xs]
+    fit_together(flows, xs, steps=1, batch_size=1000, lr=1e-9)
+    for flow, x in zip(flows, xs, strict=True):
+        actnorm = flow.chain.layers[0]
+        torch.testing.assert_close(actnorm.loc, x.mean(0), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (lambda: ([_nice(0), _realnvp(1)], 2), ValueError, r"flows\[1\] has base"),
+        (
+            lambda: (
+                [
+                    _realnvp(0),
+                    Flow([ActNorm(2), Reverse(2), Reverse(2), Reverse(2), Reverse(2), Reverse(2)]),
+                ],
+                2,
+            ),
+            ValueError,
+            r"flows\[1\] must have the architecture of flows\[0\]",
+        ),
+        (
+            lambda: (
+                [
+                    Flow([AffineCoupling(2, alternating_mask(2, 0))]),
+                    Flow([AffineCoupling(2, alternating_mask(2, 1))]),
+                ],
+                2,
+            ),
+            ValueError,
+            r"flows\[1\] must share flows\[0\]'s mask",
+        ),
+        (
+            lambda: (
+                [Flow([AffineCoupling(2, hidden=(4,))]), Flow([AffineCoupling(2, hidden=(8,))])],
+                2,
+            ),
+            ValueError,
+            "networks of one shape",
+        ),
+        (
+            lambda: ([_realnvp(0), Flow([ActNorm(2), Reverse(2)])], 2),
+            ValueError,
+            "it has 2 layers, not 6",
+        ),
+        (lambda: ([Flow([Logit(2)]), Flow([Logit(2)])], 2), TypeError, "cannot stack"),
+        (lambda: ([], 0), TypeError, "flows must be a non-empty list"),
+        (lambda: ([_nice(0), _nice(1)], 1), TypeError, "xs must be a list of 2 tensors"),
+    ],
+    ids=["bases", "layers", "masks", "widths", "depth", "layer type", "no flows", "xs length"],
+)
+def test_fit_together_refuses_flows_it_cannot_stack(make, error, match):
+    flows, n = make()
+    xs = [torch.rand(16, 2) * 0.8 + 0.1 for _ in range(n)]
+    with pytest.raises(error, match=match):
+        fit_together(flows, xs, steps=1)
+
+
+def test_fit_together_refuses_generators_of_the_wrong_number():
+    with pytest.raises(TypeError, match="generators must be a list of 2"):
+        fit_together([_nice(0), _nice(1)], [torch.randn(8, 2)] * 2, steps=1, generators=[None])
+
+
+def test_a_diverging_loss_is_an_error_naming_the_step(monkeypatch: pytest.MonkeyPatch):
+    calls = {"n": 0}
+
+    def step(*_: object) -> torch.Tensor:  # the third step's loss is NaN
+        calls["n"] += 1
+        return torch.tensor(math.nan if calls["n"] == 3 else 1.0)
+
+    monkeypatch.setattr(flows_training, "_step", step)
+    with pytest.raises(ValueError, match=r"the loss is not finite from step 2 of 5 .*lower lr"):
+        fit(_flow(), torch.randn(64, 2), steps=5)

@@ -32,9 +32,11 @@ def _speed_module():  # type: ignore[no-untyped-def]
 
 speed = _speed_module()
 
-# Budgets: notes must be no slower than the plain-PyTorch reference of the same computation.
-# Measured ratios (ours / reference): flow step 0.73-0.84, gumbel_softmax 0.46-0.75.
-BUDGETS = {"flow_step": 1.0, "gumbel_softmax": 1.0, "gumbel_softmax_hard": 1.0}
+# Budgets: notes must be no slower than the plain-PyTorch reference of the same computation,
+# and three flows stacked by fit_together must take clearly less than three separate fits
+# (the training page says so). Measured ratios (ours / reference): flow step 0.73-0.84,
+# gumbel_softmax 0.46-0.75, fit_together 0.6.
+BUDGETS = {"fit_together": 0.8, "flow_step": 1.0, "gumbel_softmax": 1.0, "gumbel_softmax_hard": 1.0}
 
 
 @pytest.mark.speed

@@ -67,7 +67,7 @@ from notes.flows.matching import (
     straightness,
 )
 from notes.flows.multiscale import FactorOut, Squeeze, squeeze_permutation
-from notes.flows.training import fit, make_optimizer, num_threads, training_step
+from notes.flows.training import fit, fit_together, make_optimizer, num_threads, training_step
 from notes.flows.transforms import (
     Bijection,
     BijectionTransform,
@@ -111,6 +111,7 @@ __all__ = [
     "fit_flow_matching",
     "fit_gaussian",
     "fit_histogram",
+    "fit_together",
     "flow_matching_loss",
     "gaussian_velocity",
     "histogram_log_prob",

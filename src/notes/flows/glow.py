@@ -87,7 +87,7 @@ class ActNorm(Bijection):
         if not self.initialized:
             self.initialize(x)
         y = (x - self.loc) * torch.exp(-self.log_scale)
-        return y, (-self.log_scale.sum()).expand(x.shape[:-1])
+        return y, (-self.log_scale.sum(-1)).expand(x.shape[:-1])
 
     def inverse(self, y: Tensor) -> Tensor:
         """Return `y * sigma + mu`."""

@@ -18,7 +18,8 @@ See the [derivation](../flows/index.md#change-of-variables).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
 from typing import cast
 
 import torch
@@ -30,6 +31,19 @@ from notes import _validate as check
 from notes._validate import positive_int
 
 __all__ = ["Bijection", "BijectionTransform", "Chain", "Logit", "Permutation", "Reverse", "Scaling"]
+
+@contextlib.contextmanager
+def _trust_inputs() -> Iterator[None]:
+    # Inside `fit`'s loop (notes.flows.training) the data were checked once, as a whole, and
+    # each layer sees only what the layer before it made, so the per-call checks of every
+    # layer are skipped there (about a tenth of a small model's step). Divergence is still
+    # caught: the base density refuses a non-finite z, and `fit` a non-finite loss.
+    previous = Bijection._trusting
+    Bijection._trusting = True
+    try:
+        yield
+    finally:
+        Bijection._trusting = previous
 
 
 class Bijection(nn.Module):
@@ -56,6 +70,8 @@ class Bijection(nn.Module):
         <https://arxiv.org/abs/1912.02762>. [Derivation](../flows/index.md#composition).
     """
 
+    _trusting = False  # True only inside a training loop that checked its data once
+
     def __init__(self, dim: int) -> None:
         super().__init__()
         self.dim = positive_int("dim", dim)
@@ -64,6 +80,8 @@ class Bijection(nn.Module):
         # Every layer checks its input on every call: a floating, finite tensor of shape
         # (*, D), in the dtype of the layer's parameters (a float64 batch into a float32 layer
         # is refused, naming both dtypes, rather than failing inside torch).
+        if Bijection._trusting:  # inside `fit`, which checked the data once
+            return
         x = check.tensor(name, x, dims="* D", sizes={"D": self.dim})
         for p in self.parameters():  # the first one gives the layer's dtype
             check.same_dtype(name, x, p.dtype, f"this {type(self).__name__}")
@@ -319,7 +337,7 @@ class Scaling(Bijection):
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Return `(x * exp(s), sum(s))`."""
         self._check(x)
-        return x * self.log_scale.exp(), self.log_scale.sum().expand(x.shape[:-1])
+        return x * self.log_scale.exp(), self.log_scale.sum(-1).expand(x.shape[:-1])
 
     def inverse(self, y: Tensor) -> Tensor:
         """Return `y * exp(-s)`."""
