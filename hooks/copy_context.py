@@ -249,6 +249,13 @@ def _referenced(node: ast.AST) -> set[str]:
         return _referenced(node.value)
     if isinstance(node, ast.IfExp):
         return _referenced(node.body) | _referenced(node.orelse)
+    if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
+        # `fit_together([models[k] for k in keys])` hands over the objects `models` holds
+        element = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+        targets = {
+            n.id for c in node.generators for n in ast.walk(c.target) if isinstance(n, ast.Name)
+        }
+        return set().union(*(_referenced(e) for e in element)) - targets
     return set()
 
 

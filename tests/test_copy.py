@@ -252,6 +252,17 @@ def test_copy_holds_an_earlier_training_step_of_a_model_it_uses() -> None:
     assert "unrelated = 3" not in program
 
 
+def test_copy_holds_a_call_that_trains_models_handed_over_in_a_comprehension() -> None:
+    # the call receives the very objects `models` holds, through a list built on the spot
+    program = _program(
+        "import torch\nmodels = {k: torch.nn.Linear(2, 1) for k in 'ab'}",
+        "train([models[k] for k in 'ab'])\nsquares = [models[k].weight ** 2 for k in 'ab']",
+        "print(models['a'].weight)",
+    )
+    assert "train([models[k] for k in 'ab'])" in program
+    assert "squares" not in program  # values computed from the objects are not the objects
+
+
 def test_copy_holds_only_the_last_binding_of_a_rebound_name() -> None:
     program = _program("k = 1\nprint(k)", "k = 2", "print(k)")
     assert "k = 2" in program
