@@ -32,6 +32,7 @@ from notes._validate import positive_int
 
 __all__ = ["Bijection", "BijectionTransform", "Chain", "Logit", "Permutation", "Reverse", "Scaling"]
 
+
 @contextlib.contextmanager
 def _trust_inputs() -> Iterator[None]:
     # Inside `fit`'s loop (notes.flows.training) the data were checked once, as a whole, and
