@@ -9,7 +9,9 @@ built once, the minibatch is an index into the data, and PyTorch's fused Adam up
 parameter in one kernel. For the tiny 2-D models on these pages one CPU thread is faster than
 two (thread hand-off costs more than the small matrix products gain), and it leaves the
 second core to other work; [`num_threads`][notes.flows.training.num_threads] sets it for the
-duration of a loop and restores it afterwards.
+duration of a loop and restores it afterwards. For the same reason several small flows train
+faster side by side than one after another:
+[`fit_together`][notes.flows.training.fit_together] stacks them.
 
 See the [derivation](../flows/training.md#maximum-likelihood).
 """
