@@ -251,7 +251,7 @@ def _minibatch(x: Tensor, batch_size: int, generator: torch.Generator | None) ->
 def _check_finite(losses: Tensor, lr: float) -> None:
     finite = torch.isfinite(losses)
     if not bool(finite.all()):
-        step = int((~finite).nonzero()[0, -1])
+        step = int((~finite).reshape(-1, finite.shape[-1]).any(0).nonzero()[0])  # earliest
         raise ValueError(
             f"the loss is not finite from step {step} of {losses.shape[-1]} (lr={lr}): training"
             " diverged; lower lr"
